@@ -1,0 +1,188 @@
+"""The one per-object permission module.
+
+Who may see or move a nomination depends on the user's memberships in the organisation tree on
+the day, never on a global Django permission: views, admin actions, services and the FSM
+``permission=`` callables all ask here, always with the object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from django.db.models import Q, QuerySet
+
+from processes.models import (
+    DECIDING_LEVEL_KINDS,
+    DecisionLevel,
+    Nomination,
+    OrganisationUnit,
+    Role,
+    Stage,
+    UnitKind,
+)
+from processes.organisation import OrgTree, memberships_on, today
+
+
+class Capacity(StrEnum):
+    ADMIN = "admin"
+    UNIT_HEAD = "unit_head"  # head or deputy of the proposing unit
+    UNIT_SECRETARY = "unit_secretary"
+    UNIT_MEMBER = "unit_member"
+    CHAIN_HEAD = "chain_head"  # head or deputy of a unit above the proposing unit
+    CHAIN_STAFF = "chain_staff"  # secretary of a unit above the proposing unit
+    BOARD = "board"  # officer of the Emulation and Commendation Board, for city-level forms
+    COUNCIL = "council"  # member of the Emulation and Commendation Council, for city-level forms
+    DECIDER = "decider"  # head (or deputy, on the head's behalf) of the unit deciding the form
+
+
+C = Capacity
+HEAD_ROLES = (Role.HEAD, Role.DEPUTY)
+STAFF_ROLES = (Role.HEAD, Role.DEPUTY, Role.SECRETARY)
+
+#: Transition → capacities allowed to take it. Stage and guard conditions are the FSM's job.
+TRANSITION_RULES: dict[str, frozenset[Capacity]] = {
+    "start_cultivation": frozenset({C.UNIT_HEAD}),
+    "submit": frozenset({C.UNIT_HEAD, C.UNIT_SECRETARY}),
+    "submit_simplified": frozenset({C.UNIT_HEAD, C.UNIT_SECRETARY}),
+    "resubmit": frozenset({C.UNIT_HEAD, C.UNIT_SECRETARY}),
+    "return_for_completion": frozenset({C.UNIT_HEAD, C.CHAIN_HEAD, C.BOARD, C.DECIDER}),
+    "reject": frozenset({C.UNIT_HEAD, C.CHAIN_HEAD, C.BOARD, C.DECIDER}),
+    "award": frozenset({C.DECIDER}),
+    "close": frozenset({C.UNIT_HEAD, C.BOARD}),
+    "withdraw": frozenset({C.UNIT_HEAD}),
+}
+
+#: Who may edit the dossier (summary, plan, files) in which stage.
+EDIT_RULES: dict[str, frozenset[Capacity]] = {
+    Stage.DISCOVER: frozenset({C.UNIT_HEAD, C.UNIT_SECRETARY}),
+    Stage.CULTIVATE: frozenset({C.UNIT_HEAD, C.UNIT_SECRETARY}),
+    Stage.RETURNED: frozenset({C.UNIT_HEAD, C.UNIT_SECRETARY}),
+    # The Board files agency opinion letters during appraisal.
+    Stage.SUMMARISE: frozenset({C.BOARD}),
+}
+
+
+@dataclass(frozen=True)
+class UserScope:
+    """What the tree grants one user on one day, computed once and reused for every object."""
+
+    user_id: int | None
+    is_admin: bool
+    roles: dict[int, frozenset[str]]  # unit id → roles held there
+    staff_units: frozenset[int]  # units (with their subtrees) where the user is head/deputy/secretary
+    member_units: frozenset[int]  # units where the user is a plain member
+    board: bool
+    council: bool
+    tree: OrgTree
+
+    @property
+    def city_wide(self) -> bool:
+        return self.board or self.council
+
+
+def user_scope(user, *, day: date | None = None, tree: OrgTree | None = None) -> UserScope:
+    day = day or today()
+    tree = tree or OrgTree.on(day)
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return UserScope(None, False, {}, frozenset(), frozenset(), False, False, tree)
+    roles: dict[int, set[str]] = {}
+    for unit_id, role in memberships_on(day).filter(user=user).values_list("unit_id", "role"):
+        roles.setdefault(unit_id, set()).add(role)
+    staff_units: set[int] = set()
+    member_units: set[int] = set()
+    for unit_id, held in roles.items():
+        if held & set(STAFF_ROLES):
+            staff_units |= tree.descendants(unit_id)
+        else:
+            member_units.add(unit_id)
+    kinds = {tree.kind.get(unit_id) for unit_id in roles}
+    return UserScope(
+        user_id=user.pk,
+        is_admin=user.is_superuser,
+        roles={unit_id: frozenset(held) for unit_id, held in roles.items()},
+        staff_units=frozenset(staff_units),
+        member_units=frozenset(member_units),
+        board=UnitKind.BOARD in kinds,
+        council=UnitKind.COUNCIL in kinds,
+        tree=tree,
+    )
+
+
+def _holds(scope: UserScope, unit_id: int | None, wanted) -> bool:
+    return unit_id is not None and bool(scope.roles.get(unit_id, frozenset()) & set(wanted))
+
+
+def deciding_unit_id(nomination: Nomination, tree: OrgTree) -> int | None:
+    """The unit whose head decides this nomination's award form."""
+    if nomination.award_form.decision_level == DecisionLevel.CITY_CHAIRMAN:
+        return tree.nearest_of_kind(nomination.unit_id, (UnitKind.CITY,))
+    return tree.nearest_of_kind(nomination.unit_id, DECIDING_LEVEL_KINDS)
+
+
+def capacities(user, nomination: Nomination, *, scope: UserScope | None = None) -> frozenset[Capacity]:
+    scope = scope or user_scope(user)
+    if scope.user_id is None:
+        return frozenset()
+    if scope.is_admin:
+        return frozenset({C.ADMIN})
+    if nomination.nominee.user_id == scope.user_id:
+        # Nobody acts on their own nomination; they may still follow it.
+        return frozenset({C.UNIT_MEMBER})
+    found: set[Capacity] = set()
+    unit_id = nomination.unit_id
+    if _holds(scope, unit_id, HEAD_ROLES):
+        found.add(C.UNIT_HEAD)
+    if _holds(scope, unit_id, (Role.SECRETARY,)):
+        found.add(C.UNIT_SECRETARY)
+    if _holds(scope, unit_id, (Role.MEMBER,)):
+        found.add(C.UNIT_MEMBER)
+    ancestors = scope.tree.ancestors(unit_id)
+    if any(_holds(scope, ancestor, HEAD_ROLES) for ancestor in ancestors):
+        found.add(C.CHAIN_HEAD)
+    if any(_holds(scope, ancestor, (Role.SECRETARY,)) for ancestor in ancestors):
+        found.add(C.CHAIN_STAFF)
+    if _holds(scope, deciding_unit_id(nomination, scope.tree), HEAD_ROLES):
+        found.add(C.DECIDER)
+    if nomination.award_form.decision_level == DecisionLevel.CITY_CHAIRMAN:
+        if scope.board:
+            found.add(C.BOARD)
+        if scope.council:
+            found.add(C.COUNCIL)
+    return frozenset(found)
+
+
+def can_view(user, nomination: Nomination, *, scope: UserScope | None = None) -> bool:
+    return bool(capacities(user, nomination, scope=scope))
+
+
+def can_transition(user, nomination: Nomination, action: str, *, scope: UserScope | None = None) -> bool:
+    held = capacities(user, nomination, scope=scope)
+    return C.ADMIN in held or bool(held & TRANSITION_RULES.get(action, frozenset()))
+
+
+def can_edit(user, nomination: Nomination, *, scope: UserScope | None = None) -> bool:
+    held = capacities(user, nomination, scope=scope)
+    return C.ADMIN in held or bool(held & EDIT_RULES.get(nomination.stage, frozenset()))
+
+
+def can_propose_in(user, unit: OrganisationUnit, *, scope: UserScope | None = None) -> bool:
+    """Create a nomination proposed by ``unit``: its head, deputy or secretary."""
+    scope = scope or user_scope(user)
+    return scope.is_admin or _holds(scope, unit.pk, STAFF_ROLES)
+
+
+def nominations_visible_to(user, *, scope: UserScope | None = None) -> QuerySet[Nomination]:
+    """The nominations ``user`` may see: the same answer as ``can_view``, as one filter."""
+    scope = scope or user_scope(user)
+    nominations = Nomination.objects.all()
+    if scope.user_id is None:
+        return nominations.none()
+    if scope.is_admin:
+        return nominations
+    visible = Q(unit_id__in=scope.staff_units | scope.member_units) | Q(nominee__user_id=scope.user_id)
+    if scope.city_wide:
+        visible |= Q(award_form__decision_level=DecisionLevel.CITY_CHAIRMAN)
+    # Deciders of unit-level forms sit at or above the proposing unit, so staff_units covers them.
+    return nominations.filter(visible)

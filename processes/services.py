@@ -1,0 +1,293 @@
+"""Every write to the award domain. Views, admin actions, commands and flow nodes call these.
+
+Each service is atomic on its own; called inside a caller's transaction it joins it (flow nodes
+rely on that). Each state change writes one audit entry in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransition, can_proceed
+
+from processes import errors
+from processes.guards import award_form_accepts
+from processes.models import (
+    AwardForm,
+    Campaign,
+    Decision,
+    Membership,
+    Nomination,
+    Nominee,
+    OrganisationUnit,
+    Procedure,
+    Role,
+    Stage,
+)
+from processes.permissions import can_edit, can_propose_in, deciding_unit_id, user_scope
+from workflow.audit import audit_append, audit_entries_for
+
+#: Transition method → the verb of its audit action ``processes.nomination.<verb>``.
+AUDIT_VERBS = {
+    "start_cultivation": "cultivation_started",
+    "submit": "submitted",
+    "submit_simplified": "submitted_simplified",
+    "return_for_completion": "returned",
+    "resubmit": "resubmitted",
+    "reject": "rejected",
+    "award": "awarded",
+    "close": "closed",
+    "withdraw": "withdrawn",
+}
+REASON_REQUIRED = {"return_for_completion", "reject", "withdraw"}
+EDITABLE_FIELDS = {"achievement_summary", "cultivation_goals", "mentor"}
+
+
+# --- organisation -------------------------------------------------------------------------------
+
+
+def membership_create(
+    *, user, unit: OrganisationUnit, role: str, valid_from: date, valid_to: date | None = None
+) -> Membership:
+    """Add a dated membership; a second head for an overlapping period is refused."""
+    with transaction.atomic():
+        # Serialise head appointments per unit: the overlap check and the insert see the same rows.
+        OrganisationUnit.objects.select_for_update().filter(pk=unit.pk).first()
+        membership = Membership(user=user, unit=unit, role=role, valid_from=valid_from, valid_to=valid_to)
+        if (
+            role == Role.HEAD
+            and Membership.objects.filter(unit=unit, role=Role.HEAD).overlapping(valid_from, valid_to).exists()
+        ):
+            raise errors.OverlappingMembership()
+        try:
+            with transaction.atomic():
+                membership.save()
+        except IntegrityError as exc:  # the PostgreSQL exclusion constraint, under a race
+            raise errors.OverlappingMembership() from exc
+    return membership
+
+
+# --- nominations --------------------------------------------------------------------------------
+
+
+def nomination_create(
+    *,
+    by,
+    campaign: Campaign,
+    award_form: AwardForm,
+    nominee: Nominee,
+    procedure: str = Procedure.REGULAR,
+    unit: OrganisationUnit | None = None,
+    achievement_summary: str = "",
+    cultivation_goals: str = "",
+    mentor: str = "",
+) -> Nomination:
+    unit = unit or nominee.unit
+    if not can_propose_in(by, unit):
+        raise errors.PermissionDenied(_("Only the head, a deputy or the secretary of the unit may propose."))
+    if not award_form.is_active:
+        raise errors.DomainError(_("This award form is no longer in use."))
+    if not award_form_accepts(award_form, nominee):
+        raise errors.DomainError(_("This award form is not given to this kind of nominee."))
+    nomination = Nomination(
+        campaign=campaign,
+        award_form=award_form,
+        nominee=nominee,
+        unit=unit,
+        procedure=procedure,
+        achievement_summary=achievement_summary,
+        cultivation_goals=cultivation_goals,
+        mentor=mentor,
+        created_by=by,
+    )
+    try:
+        with transaction.atomic():
+            nomination.save(force_insert=True)
+            audit_append(
+                subject=nomination,
+                actor=by,
+                action="processes.nomination.created",
+                to_state=nomination.stage,
+            )
+    except IntegrityError as exc:
+        if (
+            Nomination.objects.filter(nominee=nominee, award_form=award_form, campaign=campaign)
+            .exclude(stage__in=[Stage.REJECTED, Stage.WITHDRAWN])
+            .exists()
+        ):
+            raise errors.DuplicateNomination() from exc
+        raise
+    return nomination
+
+
+def _lock_current(nomination: Nomination, *, expected_version: int | None) -> Nomination:
+    """Re-read the row under a lock and refuse to act on a version the caller never saw."""
+    locked = (
+        Nomination.objects.select_for_update(of=("self",))
+        .select_related("award_form", "nominee", "campaign")
+        .get(pk=nomination.pk)
+    )
+    expected = nomination.version if expected_version is None else expected_version
+    if locked.version != expected:
+        raise _stale(locked)
+    return locked
+
+
+def _stale(current: Nomination) -> errors.StaleObject:
+    last = audit_entries_for(current).order_by("-seq").first()
+    if last is None:
+        return errors.StaleObject()
+    who = (last.actor.get_full_name() or last.actor.get_username()) if last.actor else _("the system")
+    when = timezone.localtime(last.created_at).strftime("%H:%M %d/%m/%Y")
+    return errors.StaleObject(
+        _(
+            "%(who)s changed this nomination at %(when)s, after you opened it; it is now “%(stage)s”. "
+            "Reload the page and try again."
+        )
+        % {"who": who, "when": when, "stage": current.get_stage_display()}
+    )
+
+
+def _transition(
+    *, nomination: Nomination, by, action: str, comment: str = "", expected_version: int | None = None, data=None
+) -> Nomination:
+    comment = (comment or "").strip()
+    if action in REASON_REQUIRED and not comment:
+        raise errors.DomainError(_("Please give a reason."))
+    with transaction.atomic():
+        current = _lock_current(nomination, expected_version=expected_version)
+        method = getattr(current, action)
+        meta = method._django_fsm
+        if not can_proceed(method, check_conditions=False):
+            raise errors.TransitionNotAllowed(
+                _("This step is not possible while the nomination is in “%(stage)s”.")
+                % {"stage": current.get_stage_display()}
+            )
+        if not meta.has_transition_perm(current, current.stage, by):
+            raise errors.PermissionDenied()
+        conditions = meta.get_transition(current.stage).conditions
+        unmet = [condition.explain(current) for condition in conditions if not condition(current)]
+        if unmet:
+            raise errors.TransitionNotAllowed(reasons=unmet)
+        from_stage = current.stage
+        method()
+        current.version += 1
+        current.updated_at = timezone.now()
+        try:
+            current.save()
+        except ConcurrentTransition as exc:
+            raise errors.StaleObject() from exc
+        audit_append(
+            subject=current,
+            actor=by,
+            action=f"processes.nomination.{AUDIT_VERBS[action]}",
+            from_state=from_stage,
+            to_state=current.stage,
+            comment=comment,
+            data=data,
+        )
+    return current
+
+
+def nomination_start_cultivation(*, nomination: Nomination, by, expected_version: int | None = None) -> Nomination:
+    return _transition(nomination=nomination, by=by, action="start_cultivation", expected_version=expected_version)
+
+
+def nomination_submit(
+    *, nomination: Nomination, by, comment: str = "", expected_version: int | None = None
+) -> Nomination:
+    """Submit for approval: from cultivate, or straight from discover under the simplified procedure."""
+    action = "submit_simplified" if nomination.stage == Stage.DISCOVER else "submit"
+    return _transition(nomination=nomination, by=by, action=action, comment=comment, expected_version=expected_version)
+
+
+def nomination_return(*, nomination: Nomination, by, reason: str, expected_version: int | None = None) -> Nomination:
+    return _transition(
+        nomination=nomination, by=by, action="return_for_completion", comment=reason, expected_version=expected_version
+    )
+
+
+def nomination_resubmit(
+    *, nomination: Nomination, by, comment: str = "", expected_version: int | None = None
+) -> Nomination:
+    return _transition(
+        nomination=nomination, by=by, action="resubmit", comment=comment, expected_version=expected_version
+    )
+
+
+def nomination_reject(*, nomination: Nomination, by, reason: str, expected_version: int | None = None) -> Nomination:
+    return _transition(nomination=nomination, by=by, action="reject", comment=reason, expected_version=expected_version)
+
+
+def nomination_award(
+    *,
+    nomination: Nomination,
+    by,
+    decision_number: str,
+    signed_on: date | None = None,
+    expected_version: int | None = None,
+) -> Nomination:
+    """Record the signed decision and move the nomination to replicate.
+
+    A deputy (a vice-chairman for city forms) signs on the head's behalf; the decision says so.
+    """
+    decision_number = (decision_number or "").strip()
+    if not decision_number:
+        raise errors.DomainError(_("A decision number is required."))
+    signed_on = signed_on or timezone.localdate()
+    with transaction.atomic():
+        scope = user_scope(by, day=signed_on)
+        unit_id = deciding_unit_id(nomination, scope.tree)
+        on_behalf = not scope.roles.get(unit_id, frozenset()) & {Role.HEAD}
+        current = _transition(
+            nomination=nomination,
+            by=by,
+            action="award",
+            expected_version=expected_version,
+            data={"decision_number": decision_number, "signed_on": signed_on.isoformat(), "on_behalf": on_behalf},
+        )
+        Decision.objects.create(
+            nomination=current, number=decision_number, signed_on=signed_on, signer=by, on_behalf=on_behalf
+        )
+    return current
+
+
+def nomination_close(
+    *, nomination: Nomination, by, comment: str = "", expected_version: int | None = None
+) -> Nomination:
+    return _transition(nomination=nomination, by=by, action="close", comment=comment, expected_version=expected_version)
+
+
+def nomination_withdraw(*, nomination: Nomination, by, reason: str, expected_version: int | None = None) -> Nomination:
+    return _transition(
+        nomination=nomination, by=by, action="withdraw", comment=reason, expected_version=expected_version
+    )
+
+
+def nomination_update(*, nomination: Nomination, by, expected_version: int | None = None, **fields) -> Nomination:
+    """Edit the dossier's text fields; a version the caller never saw is refused, not overwritten."""
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"not editable here: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        current = _lock_current(nomination, expected_version=expected_version)
+        if not can_edit(by, current):
+            raise errors.PermissionDenied()
+        changed = {name: value for name, value in fields.items() if getattr(current, name) != value}
+        if not changed:
+            return current
+        for name, value in changed.items():
+            setattr(current, name, value)
+        current.version += 1
+        current.updated_at = timezone.now()
+        current.save(update_fields=[*changed, "version", "updated_at"])
+        audit_append(
+            subject=current,
+            actor=by,
+            action="processes.nomination.updated",
+            data={"fields": sorted(changed)},
+        )
+    return current

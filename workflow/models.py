@@ -1,0 +1,70 @@
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditChain(models.Model):
+    """The head of one subject's audit chain: the last sequence number and hash.
+
+    Appends lock this row, so writers for one subject queue up while writers for different
+    subjects never wait on each other; and because the head remembers the last hash, deleting
+    the newest entry is detected, which a chain of entries alone cannot show.
+    """
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    last_seq = models.PositiveIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="")
+
+    class Meta:
+        verbose_name = _("audit chain")
+        verbose_name_plural = _("audit chains")
+        constraints = [
+            models.UniqueConstraint(fields=["content_type", "object_id"], name="audit_chain_subject_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.content_type.app_label}.{self.content_type.model}:{self.object_id}"
+
+
+class AuditEntry(models.Model):
+    """One append-only row per transition or decision; hashed with its predecessor's hash."""
+
+    chain = models.ForeignKey(AuditChain, on_delete=models.PROTECT, related_name="entries")
+    seq = models.PositiveIntegerField(_("sequence"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    action = models.CharField(_("action"), max_length=100)
+    from_state = models.CharField(_("from"), max_length=40, blank=True)
+    to_state = models.CharField(_("to"), max_length=40, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"))
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["chain_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_entry_chain_seq_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.chain} #{self.seq} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("Audit entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit entries are append-only.")
