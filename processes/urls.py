@@ -1,2 +1,12 @@
+from django.urls import path
+
+from processes import dossier_views, views
+
 app_name = "processes"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.nomination_list, name="nomination-list"),
+    path("nominations/<int:pk>/", views.nomination_detail, name="nomination-detail"),
+    path("nominations/<int:pk>/transition/", views.nomination_transition, name="nomination-transition"),
+    path("nominations/<int:pk>/files/", dossier_views.dossier_upload, name="dossier-upload"),
+    path("files/<int:pk>/download/", dossier_views.dossier_download, name="dossier-download"),
+]
