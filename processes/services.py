@@ -291,3 +291,27 @@ def nomination_update(*, nomination: Nomination, by, expected_version: int | Non
             data={"fields": sorted(changed)},
         )
     return current
+
+
+def nomination_act(
+    *,
+    nomination: Nomination,
+    by,
+    action: str,
+    comment: str = "",
+    expected_version: int | None = None,
+    decision_number: str = "",
+    signed_on: date | None = None,
+) -> Nomination:
+    """Take the named transition: one entry point for the screens and the admin actions."""
+    if action == "award":
+        return nomination_award(
+            nomination=nomination,
+            by=by,
+            decision_number=decision_number,
+            signed_on=signed_on,
+            expected_version=expected_version,
+        )
+    if action not in AUDIT_VERBS:
+        raise errors.DomainError(_("Unknown action."))
+    return _transition(nomination=nomination, by=by, action=action, comment=comment, expected_version=expected_version)

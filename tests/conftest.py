@@ -3,8 +3,24 @@ from datetime import date
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from tests import factories
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """One test database per test process, so two runs on one machine never share one."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    test = database.setdefault("TEST", {})
+    suffix = f"_{os.getpid()}"
+    if database["ENGINE"].endswith("sqlite3"):
+        name = str(test.get("NAME") or settings.VAR_DIR / "test-db.sqlite3")
+        test["NAME"] = name.replace(".sqlite3", f"{suffix}.sqlite3")
+    else:
+        test["NAME"] = (test.get("NAME") or f"test_{database['NAME']}") + suffix
 
 
 def pytest_collection_modifyitems(config, items):
@@ -30,8 +46,17 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 @pytest.fixture(autouse=True)
-def _dossier_root(settings, tmp_path):
+def _test_settings(settings, tmp_path):
     settings.DOSSIER_ROOT = tmp_path / "dossiers"
+    # Hashing strength is not under test; the demo and real log-ins use Django's default hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Assertions read English messages; the Vietnamese catalogue has tests of its own."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -1,0 +1,97 @@
+"""Reads for the screens: scoped, with a constant number of queries whatever the size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django_fsm import can_proceed
+
+from processes.models import Nomination, Stage
+from processes.permissions import TRANSITION_RULES, UserScope, can_transition, nominations_visible_to
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Nomination]
+    next_cursor: str | None
+
+
+def _cursor_of(nomination: Nomination) -> str:
+    return f"{nomination.updated_at.isoformat()}|{nomination.pk}"
+
+
+def _parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    if not cursor or "|" not in cursor:
+        return None
+    stamp, _sep, pk = cursor.rpartition("|")
+    try:
+        moment = parse_datetime(stamp)
+    except ValueError:  # well-formed but impossible, e.g. month 99
+        return None
+    if moment is None or not pk.isdigit():
+        return None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment, int(pk)
+
+
+def nomination_page(
+    *,
+    user,
+    scope: UserScope,
+    stage: str = "",
+    campaign_id: int | None = None,
+    award_form_id: int | None = None,
+    search: str = "",
+    cursor: str | None = None,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """One page of the nominations ``user`` may see, newest change first, by keyset (no COUNT)."""
+    rows: QuerySet[Nomination] = nominations_visible_to(user, scope=scope).select_related(
+        "nominee", "award_form", "unit", "campaign"
+    )
+    if stage in Stage.values:
+        rows = rows.filter(stage=stage)
+    if campaign_id:
+        rows = rows.filter(campaign_id=campaign_id)
+    if award_form_id:
+        rows = rows.filter(award_form_id=award_form_id)
+    if search:
+        rows = rows.filter(nominee__name__icontains=search.strip())
+    after = _parse_cursor(cursor)
+    if after:
+        moment, pk = after
+        rows = rows.filter(Q(updated_at__lt=moment) | Q(updated_at=moment, pk__lt=pk))
+    found = list(rows.order_by("-updated_at", "-pk")[: size + 1])
+    has_more = len(found) > size
+    found = found[:size]
+    return Page(rows=found, next_cursor=_cursor_of(found[-1]) if has_more else None)
+
+
+@dataclass(frozen=True)
+class AvailableAction:
+    name: str
+    blocked_by: list  # the guard messages that keep it closed now; empty when it can be taken
+
+
+def available_actions(*, user, nomination: Nomination, scope: UserScope) -> list[AvailableAction]:
+    """The transitions this user may take from the current stage, with what still blocks each."""
+    actions = []
+    for name in TRANSITION_RULES:
+        method = getattr(nomination, name)
+        if not can_proceed(method, check_conditions=False):
+            continue
+        if not can_transition(user, nomination, name, scope=scope):
+            continue
+        transition = method._django_fsm.get_transition(nomination.stage)
+        blocked = [condition.explain(nomination) for condition in transition.conditions if not condition(nomination)]
+        if name == "submit_simplified" and blocked and not nomination.is_simplified:
+            continue  # not an option at all outside the simplified procedure
+        actions.append(AvailableAction(name=name, blocked_by=blocked))
+    return actions

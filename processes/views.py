@@ -1,0 +1,194 @@
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+
+from processes import errors
+from processes.models import AwardForm, Campaign, DocumentType, Nomination, Stage
+from processes.permissions import can_edit, can_view, user_scope
+from processes.selectors import available_actions, nomination_page
+from processes.services import REASON_REQUIRED, nomination_act, nomination_update
+from workflow.audit import audit_entries_for
+
+ACTION_LABELS = {
+    "start_cultivation": _("Start cultivation"),
+    "submit": _("Submit for approval"),
+    "submit_simplified": _("Submit (simplified procedure)"),
+    "return_for_completion": _("Return for completion"),
+    "resubmit": _("Resubmit"),
+    "reject": _("Reject"),
+    "award": _("Record the award decision"),
+    "close": _("Close the case"),
+    "withdraw": _("Withdraw"),
+}
+
+
+#: Audit actions as the timeline names them.
+TIMELINE_LABELS = {
+    "processes.nomination.created": _("Nomination created"),
+    "processes.nomination.cultivation_started": _("Cultivation started"),
+    "processes.nomination.submitted": _("Submitted for approval"),
+    "processes.nomination.submitted_simplified": _("Submitted under the simplified procedure"),
+    "processes.nomination.returned": _("Returned for completion"),
+    "processes.nomination.resubmitted": _("Resubmitted"),
+    "processes.nomination.rejected": _("Rejected"),
+    "processes.nomination.awarded": _("Award decided"),
+    "processes.nomination.closed": _("Case closed"),
+    "processes.nomination.withdrawn": _("Withdrawn"),
+    "processes.nomination.updated": _("Dossier text edited"),
+    "processes.dossier.uploaded": _("File uploaded"),
+}
+STAGE_LABELS = dict(Stage.choices)
+
+
+def _timeline(nomination):
+    entries = list(audit_entries_for(nomination))
+    for entry in entries:
+        entry.label = TIMELINE_LABELS.get(entry.action, entry.action)
+        entry.from_label = STAGE_LABELS.get(entry.from_state, entry.from_state)
+        entry.to_label = STAGE_LABELS.get(entry.to_state, entry.to_state)
+    return entries
+
+
+class NominationEditForm(forms.Form):
+    achievement_summary = forms.CharField(label=_("Achievement summary"), widget=forms.Textarea, required=False)
+    cultivation_goals = forms.CharField(label=_("Cultivation goals"), widget=forms.Textarea, required=False)
+    mentor = forms.CharField(label=_("Mentor"), max_length=255, required=False)
+    expected_version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+def _visible_or_404(request, pk, scope):
+    nomination = get_object_or_404(
+        Nomination.objects.select_related("nominee", "award_form", "unit", "campaign"), pk=pk
+    )
+    # A nomination outside the user's part of the tree does not exist for them.
+    if not can_view(request.user, nomination, scope=scope):
+        raise Http404
+    return nomination
+
+
+def _int_or_none(value):
+    return int(value) if value and value.isdigit() else None
+
+
+@require_GET
+def nomination_list(request):
+    scope = user_scope(request.user)
+    filters = {
+        "stage": request.GET.get("stage", ""),
+        "campaign_id": _int_or_none(request.GET.get("campaign")),
+        "award_form_id": _int_or_none(request.GET.get("award_form")),
+        "search": request.GET.get("q", "")[:100],
+    }
+    page = nomination_page(user=request.user, scope=scope, cursor=request.GET.get("cursor"), **filters)
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    return render(
+        request,
+        "processes/nomination_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "stages": Stage.choices,
+            "campaigns": Campaign.objects.only("id", "name"),
+            "award_forms": AwardForm.objects.filter(is_active=True).only("id", "name"),
+            "base_query": query.urlencode(),
+        },
+    )
+
+
+def _render_detail(request, nomination, scope, *, edit_form=None, posted=None, status=200):
+    actions = [
+        {
+            "name": action.name,
+            "label": ACTION_LABELS[action.name],
+            "blocked_by": action.blocked_by,
+            "needs_reason": action.name in REASON_REQUIRED,
+            "needs_decision": action.name == "award",
+        }
+        for action in available_actions(user=request.user, nomination=nomination, scope=scope)
+    ]
+    editable = can_edit(request.user, nomination, scope=scope)
+    if editable and edit_form is None:
+        edit_form = NominationEditForm(
+            initial={
+                "achievement_summary": nomination.achievement_summary,
+                "cultivation_goals": nomination.cultivation_goals,
+                "mentor": nomination.mentor,
+                "expected_version": nomination.version,
+            }
+        )
+    return render(
+        request,
+        "processes/nomination_detail.html",
+        {
+            "nomination": nomination,
+            "actions": actions,
+            "posted": posted or {},
+            "timeline": _timeline(nomination),
+            "milestones": nomination.milestones.all(),
+            "files": nomination.files.select_related("document_type", "uploaded_by"),
+            "document_types": DocumentType.objects.all(),
+            "can_edit": editable,
+            "edit_form": edit_form if editable else None,
+        },
+        status=status,
+    )
+
+
+@require_GET
+def nomination_detail(request, pk):
+    scope = user_scope(request.user)
+    return _render_detail(request, _visible_or_404(request, pk, scope), scope)
+
+
+@require_POST
+def nomination_transition(request, pk):
+    scope = user_scope(request.user)
+    nomination = _visible_or_404(request, pk, scope)
+    posted = {
+        "action": request.POST.get("action", ""),
+        "comment": request.POST.get("comment", ""),
+        "decision_number": request.POST.get("decision_number", ""),
+    }
+    try:
+        updated = nomination_act(
+            nomination=nomination,
+            by=request.user,
+            action=posted["action"],
+            comment=posted["comment"],
+            # A form without a version is treated as stale rather than trusted.
+            expected_version=_int_or_none(request.POST.get("expected_version")) or 0,
+            decision_number=posted["decision_number"],
+        )
+    except errors.DomainError as error:
+        # Show the page again with what the user typed, so a refused step loses nothing.
+        messages.error(request, str(error))
+        nomination.refresh_from_db()
+        return _render_detail(request, nomination, scope, posted=posted, status=409)
+    messages.success(request, _("Done: the nomination is now “%(stage)s”.") % {"stage": updated.get_stage_display()})
+    return redirect("processes:nomination-detail", pk=nomination.pk)
+
+
+@require_POST
+def nomination_edit(request, pk):
+    scope = user_scope(request.user)
+    nomination = _visible_or_404(request, pk, scope)
+    form = NominationEditForm(request.POST)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            nomination_update(
+                nomination=nomination, by=request.user, expected_version=data.pop("expected_version"), **data
+            )
+        except errors.DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("processes:nomination-detail", pk=nomination.pk)
+    else:
+        messages.error(request, _("The form has errors; nothing was saved."))
+    # Keep the user's text on the page; they can copy it over after reloading the current version.
+    return _render_detail(request, nomination, scope, edit_form=form, status=409 if form.is_valid() else 400)
