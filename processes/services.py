@@ -70,6 +70,38 @@ def membership_create(
     return membership
 
 
+# --- nominees ----------------------------------------------------------------------------------
+
+NOMINEE_FIELDS = {
+    "kind",
+    "name",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "position",
+    "id_number",
+    "category",
+    "collective_type",
+    "remote_or_island",
+    "pending_discipline",
+    "under_investigation",
+    "pending_complaint",
+}
+
+
+def nominee_create(*, by, unit: OrganisationUnit, **fields) -> Nominee:
+    """Register a person or collective of ``unit``; only the unit's staff may (as for proposing)."""
+    unknown = set(fields) - NOMINEE_FIELDS
+    if unknown:
+        raise ValueError(f"unknown nominee fields: {', '.join(sorted(unknown))}")
+    if not can_propose_in(by, unit):
+        raise errors.PermissionDenied(_("Only the head, a deputy or the secretary of the unit may register nominees."))
+    nominee = Nominee(unit=unit, **fields)
+    nominee.full_clean()
+    nominee.save(force_insert=True)
+    return nominee
+
+
 # --- nominations --------------------------------------------------------------------------------
 
 

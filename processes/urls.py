@@ -5,8 +5,11 @@ from processes import dossier_views, views
 app_name = "processes"
 urlpatterns = [
     path("", views.nomination_list, name="nomination-list"),
+    path("nominations/new/", views.nomination_new, name="nomination-new"),
+    path("nominees/new/", views.nominee_new, name="nominee-new"),
     path("nominations/<int:pk>/", views.nomination_detail, name="nomination-detail"),
     path("nominations/<int:pk>/transition/", views.nomination_transition, name="nomination-transition"),
+    path("nominations/<int:pk>/edit/", views.nomination_edit, name="nomination-edit"),
     path("nominations/<int:pk>/files/", dossier_views.dossier_upload, name="dossier-upload"),
     path("files/<int:pk>/download/", dossier_views.dossier_download, name="dossier-download"),
 ]

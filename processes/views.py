@@ -2,14 +2,15 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from processes import errors
-from processes.models import AwardForm, Campaign, DocumentType, Nomination, Stage
-from processes.permissions import can_edit, can_view, user_scope
+from processes.models import AwardForm, Campaign, DocumentType, Nomination, Nominee, OrganisationUnit, Procedure, Stage
+from processes.permissions import STAFF_ROLES, can_edit, can_view, user_scope
 from processes.selectors import available_actions, nomination_page
-from processes.services import REASON_REQUIRED, nomination_act, nomination_update
+from processes.services import REASON_REQUIRED, nomination_act, nomination_create, nomination_update, nominee_create
 from workflow.audit import audit_entries_for
 
 ACTION_LABELS = {
@@ -95,6 +96,7 @@ def nomination_list(request):
             "campaigns": Campaign.objects.only("id", "name"),
             "award_forms": AwardForm.objects.filter(is_active=True).only("id", "name"),
             "base_query": query.urlencode(),
+            "can_propose": scope.is_admin or any(roles & set(STAFF_ROLES) for roles in scope.roles.values()),
         },
     )
 
@@ -192,3 +194,100 @@ def nomination_edit(request, pk):
         messages.error(request, _("The form has errors; nothing was saved."))
     # Keep the user's text on the page; they can copy it over after reloading the current version.
     return _render_detail(request, nomination, scope, edit_form=form, status=409 if form.is_valid() else 400)
+
+
+# --- starting a case --------------------------------------------------------------------------
+
+
+def _proposing_units(scope):
+    """Units the user may propose for: where they are head, deputy or secretary (all, for admins)."""
+    units = OrganisationUnit.objects.order_by("name")
+    if scope.is_admin:
+        return units
+    return units.filter(pk__in=[unit_id for unit_id, roles in scope.roles.items() if roles & set(STAFF_ROLES)])
+
+
+class NomineeForm(forms.ModelForm):
+    class Meta:
+        model = Nominee
+        fields = [
+            "kind",
+            "name",
+            "unit",
+            "gender",
+            "birth_date",
+            "ethnicity",
+            "position",
+            "id_number",
+            "category",
+            "collective_type",
+            "remote_or_island",
+            "pending_discipline",
+            "under_investigation",
+            "pending_complaint",
+        ]
+        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units
+
+
+class NominationForm(forms.Form):
+    campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=Campaign.objects.all())
+    award_form = forms.ModelChoiceField(label=_("Award form"), queryset=AwardForm.objects.filter(is_active=True))
+    procedure = forms.ChoiceField(label=_("Procedure"), choices=Procedure.choices)
+    nominee = forms.ModelChoiceField(label=_("Nominee"), queryset=Nominee.objects.none())
+    unit = forms.ModelChoiceField(label=_("Proposing unit"), queryset=OrganisationUnit.objects.none())
+    achievement_summary = forms.CharField(label=_("Achievement summary"), widget=forms.Textarea, required=False)
+
+    def __init__(self, *args, units, nominees, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units
+        self.fields["nominee"].queryset = nominees
+
+
+def _nominees_in_scope(scope):
+    nominees = Nominee.objects.select_related("unit").order_by("name")
+    return nominees if scope.is_admin else nominees.filter(unit_id__in=scope.staff_units)
+
+
+def nominee_new(request):
+    scope = user_scope(request.user)
+    units = _proposing_units(scope)
+    if not units.exists():
+        raise Http404
+    form = NomineeForm(request.POST or None, units=units)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            nominee = nominee_create(by=request.user, unit=data.pop("unit"), **data)
+        except errors.DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Nominee “%(name)s” registered.") % {"name": nominee.name})
+            return redirect(f"{reverse('processes:nomination-new')}?nominee={nominee.pk}")
+    return render(request, "processes/form.html", {"form": form, "title": _("Register a nominee")})
+
+
+def nomination_new(request):
+    scope = user_scope(request.user)
+    units = _proposing_units(scope)
+    if not units.exists():
+        raise Http404
+    initial = {"nominee": _int_or_none(request.GET.get("nominee", "")), "procedure": Procedure.REGULAR}
+    form = NominationForm(request.POST or None, initial=initial, units=units, nominees=_nominees_in_scope(scope))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            nomination = nomination_create(by=request.user, **data)
+        except errors.DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Nomination opened in the discover stage."))
+            return redirect("processes:nomination-detail", pk=nomination.pk)
+    return render(
+        request,
+        "processes/form.html",
+        {"form": form, "title": _("Open a nomination"), "aside_url": reverse("processes:nominee-new")},
+    )

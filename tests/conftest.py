@@ -60,6 +60,13 @@ def _english_messages():
 
 
 @pytest.fixture
+def client(client):
+    """Pages in English for assertions; tests of the Vietnamese default build their own client."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
 def org(db):
     """A small city: a department with a hospital, a district with a ward, the Board and the Council,
     and one user in each role the rules distinguish."""
