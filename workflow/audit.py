@@ -8,10 +8,13 @@ the last sequence number and hash, so removing the newest row is caught too.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-from collections.abc import Iterator
+import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
+from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
@@ -20,6 +23,22 @@ from django.utils import timezone
 from workflow.models import AuditChain, AuditEntry
 
 GENESIS_HASH = "0" * 64
+
+
+def _json_normalised(value):
+    """``value`` as PostgreSQL's jsonb gives it back, so the hash recomputes after a round trip.
+
+    jsonb keeps numbers as decimals: ``1e16`` comes back as the integer ``10000000000000000`` and
+    ``-0.0`` as ``0.0``, which would make an untouched row look edited. Integral floats become the
+    integer their shortest repr names; everything else is left as it is.
+    """
+    if isinstance(value, dict):
+        return {key: _json_normalised(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_normalised(item) for item in value]
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(Decimal(repr(value)))
+    return value
 
 
 def _canonical(entry: AuditEntry, *, subject: str) -> bytes:
@@ -32,7 +51,7 @@ def _canonical(entry: AuditEntry, *, subject: str) -> bytes:
         "from": entry.from_state,
         "to": entry.to_state,
         "comment": entry.comment,
-        "data": entry.data,
+        "data": _json_normalised(entry.data),
         "at": created,
         "prev": entry.prev_hash,
     }
@@ -75,7 +94,8 @@ def audit_append(
             from_state=from_state or "",
             to_state=to_state or "",
             comment=comment or "",
-            data=data or {},
+            # Stored as the database will give it back: string keys, lists, jsonb's numbers.
+            data=_json_normalised(json.loads(json.dumps(data or {}))),
             # Microsecond precision survives every backend, so the hash recomputes exactly.
             created_at=timezone.now(),
             prev_hash=chain.last_hash or GENESIS_HASH,
@@ -105,8 +125,8 @@ class BrokenLink:
         return f"{self.chain} at #{self.seq}: {self.reason}"
 
 
-def _verify_chain(chain: AuditChain, entries: Iterator[AuditEntry]) -> BrokenLink | None:
-    subject = _subject_label(chain.content_type, chain.object_id)
+def _verify_chain(chain: AuditChain, entries: Iterable[AuditEntry]) -> BrokenLink | None:
+    subject = _subject_label(ContentType.objects.get_for_id(chain.content_type_id), chain.object_id)
     expected_seq = 1
     prev_hash = GENESIS_HASH
     for entry in entries:
@@ -121,31 +141,41 @@ def _verify_chain(chain: AuditChain, entries: Iterator[AuditEntry]) -> BrokenLin
         prev_hash = entry.hash
         expected_seq += 1
     last_seq = expected_seq - 1
-    if last_seq != chain.last_seq or (chain.last_seq and prev_hash != chain.last_hash):
+    if last_seq < chain.last_seq:
         return BrokenLink(
             subject,
             last_seq + 1,
             f"the chain head records {chain.last_seq} entries, {last_seq} remain (newest removed)",
         )
+    if last_seq > chain.last_seq:
+        return BrokenLink(
+            subject,
+            chain.last_seq + 1,
+            f"the chain head records {chain.last_seq} entries, {last_seq} exist (added past the head)",
+        )
+    if last_seq and prev_hash != chain.last_hash:
+        return BrokenLink(subject, last_seq, "the newest entry is not the one the chain head records (replaced)")
     return None
 
 
 def audit_verify(*, batch_size: int = 2000) -> Iterator[BrokenLink]:
-    """Yield the first broken link of every broken chain, reading entries in one ordered stream."""
-    chains = AuditChain.objects.select_related("content_type").order_by("pk")
-    entries = AuditEntry.objects.order_by("chain_id", "seq").iterator(chunk_size=batch_size)
-    pending = next(entries, None)
+    """Yield the first broken link of every broken chain, in chain order.
 
-    def entries_of(chain_id: int) -> Iterator[AuditEntry]:
-        nonlocal pending
-        while pending is not None and pending.chain_id == chain_id:
-            yield pending
-            pending = next(entries, None)
-
-    for chain in chains.iterator(chunk_size=batch_size):
-        broken = _verify_chain(chain, entries_of(chain.pk))
-        # Skip what the check did not read before moving to the next chain.
-        for _ in entries_of(chain.pk):
-            pass
+    Each entry is read together with its chain head in one statement, so both come from one
+    snapshot: an append that commits while the check runs is either wholly seen or not at all,
+    and is never mistaken for a removed newest entry. (Reading heads and entries in two queries
+    did exactly that on PostgreSQL, where each statement has its own snapshot.)
+    """
+    # Heads whose entries are all gone have no row to ride on in the stream below. A head and its
+    # first entry are created in one transaction, so this query cannot catch a chain half-made.
+    emptied = list(AuditChain.objects.filter(entries__isnull=True, last_seq__gt=0).order_by("pk"))
+    entries = AuditEntry.objects.select_related("chain").order_by("chain_id", "seq").iterator(chunk_size=batch_size)
+    for chain_id, group in itertools.groupby(entries, key=lambda entry: entry.chain_id):
+        while emptied and emptied[0].pk < chain_id:
+            yield _verify_chain(emptied.pop(0), ())
+        chain_entries = list(group)  # one subject's entries: a few dozen
+        broken = _verify_chain(chain_entries[0].chain, chain_entries)
         if broken:
             yield broken
+    for chain in emptied:
+        yield _verify_chain(chain, ())

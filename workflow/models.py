@@ -12,10 +12,10 @@ class AuditChain(models.Model):
     the newest entry is detected, which a chain of entries alone cannot show.
     """
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
-    object_id = models.PositiveBigIntegerField()
-    last_seq = models.PositiveIntegerField(default=0)
-    last_hash = models.CharField(max_length=64, default="")
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("subject type"))
+    object_id = models.PositiveBigIntegerField(_("subject id"))
+    last_seq = models.PositiveIntegerField(_("last sequence"), default=0)
+    last_hash = models.CharField(_("last hash"), max_length=64, default="")
 
     class Meta:
         verbose_name = _("audit chain")
@@ -31,7 +31,7 @@ class AuditChain(models.Model):
 class AuditEntry(models.Model):
     """One append-only row per transition or decision; hashed with its predecessor's hash."""
 
-    chain = models.ForeignKey(AuditChain, on_delete=models.PROTECT, related_name="entries")
+    chain = models.ForeignKey(AuditChain, on_delete=models.PROTECT, related_name="entries", verbose_name=_("chain"))
     seq = models.PositiveIntegerField(_("sequence"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -47,8 +47,8 @@ class AuditEntry(models.Model):
     comment = models.TextField(_("comment"), blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"))
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64)
 
     class Meta:
         verbose_name = _("audit entry")
