@@ -1,3 +1,4 @@
+import os
 import uuid
 
 from django.conf import settings
@@ -605,8 +606,28 @@ class Decision(models.Model):
 # ---------------------------------------------------------------------------------------------------
 
 
+class DossierStorage(FileSystemStorage):
+    """Files under ``settings.DOSSIER_ROOT``, read when used rather than at import, and no URL:
+    dossiers are served only through the permission-checked download view."""
+
+    def __init__(self):
+        super().__init__(base_url=None)
+
+    @property
+    def base_location(self):
+        return settings.DOSSIER_ROOT
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    @property
+    def base_url(self):
+        return None
+
+
 def _dossier_storage():
-    return FileSystemStorage(location=settings.DOSSIER_ROOT, base_url=None)
+    return DossierStorage()
 
 
 def _dossier_path(instance, filename):

@@ -1,0 +1,110 @@
+"""Upload and download of dossier files. The checks live in processes.dossiers and processes.permissions."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_POST
+
+from processes import dossiers, errors
+from processes.models import DocumentType, DossierFile, Nomination
+from processes.permissions import can_view
+
+
+class DossierUploadForm(forms.Form):
+    # The order matters: a browser sends fields in this order, and the size limit below stops
+    # reading the request at the file, so nothing after it would arrive.
+    document_type = forms.ModelChoiceField(label=_("Document type"), queryset=DocumentType.objects.all())
+    file = forms.FileField(label=_("File"))
+
+
+class _SizeLimit(FileUploadHandler):
+    """Stops reading a file once it passes the limit, so an oversized upload is never spooled whole."""
+
+    exceeded = False
+
+    def __init__(self, request, limit: int):
+        super().__init__(request)
+        self.limit = limit
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > self.limit:
+            self.exceeded = True
+            # Read and discard the rest, so the browser gets our answer rather than a reset.
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None  # the next handler builds the file
+
+
+def _visible_nomination_or_404(user, pk) -> Nomination:
+    nomination = get_object_or_404(Nomination.objects.select_related("award_form", "nominee"), pk=pk)
+    # A nomination outside the user's part of the tree does not exist for them.
+    if not can_view(user, nomination):
+        raise Http404
+    return nomination
+
+
+# CSRF middleware would parse the body before the view could add the size limit: exempt here,
+# checked by csrf_protect on _upload once the limit is in place (the pattern Django documents).
+@csrf_exempt
+@require_POST
+def dossier_upload(request, pk):
+    limit = _SizeLimit(request, settings.DOSSIER_MAX_UPLOAD_BYTES)
+    request.upload_handlers.insert(0, limit)
+    return _upload(request, pk, limit=limit)
+
+
+@csrf_protect
+def _upload(request, pk, *, limit: _SizeLimit):
+    nomination = _visible_nomination_or_404(request.user, pk)
+    back = redirect("processes:nomination-detail", pk=nomination.pk)
+    form = DossierUploadForm(request.POST, request.FILES)
+    if limit.exceeded:
+        messages.error(request, str(dossiers.size_limit_error()))
+        return back
+    if not form.is_valid():
+        for name, problems in form.errors.items():
+            messages.error(request, f"{form.fields[name].label}: {' '.join(problems)}")
+        return back
+    try:
+        dossier_file = dossiers.dossier_upload(
+            nomination=nomination,
+            by=request.user,
+            document_type=form.cleaned_data["document_type"],
+            upload=form.cleaned_data["file"],
+        )
+    except (errors.UploadRejected, errors.PermissionDenied) as error:
+        messages.error(request, str(error))
+        return back
+    messages.success(request, _("“%(name)s” has been added to the dossier.") % {"name": dossier_file.original_name})
+    return back
+
+
+@never_cache
+@require_GET
+def dossier_download(request, pk):
+    dossier_file = get_object_or_404(
+        DossierFile.objects.select_related("nomination__award_form", "nomination__nominee"), pk=pk
+    )
+    if not can_view(request.user, dossier_file.nomination):
+        raise Http404
+    handle = dossier_file.file.storage.open(dossier_file.file.name, "rb")
+    try:
+        dossiers.dossier_download_log(
+            dossier_file=dossier_file, by=request.user, ip_address=request.META.get("REMOTE_ADDR")
+        )
+    except BaseException:
+        handle.close()
+        raise
+    return FileResponse(
+        handle, as_attachment=True, filename=dossier_file.original_name, content_type=dossier_file.content_type
+    )

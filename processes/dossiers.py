@@ -1,0 +1,320 @@
+"""Dossier files: uploads accepted by what they contain, stored under random names, downloads logged.
+
+What a file is comes from its first bytes (and, for Word and Excel, from the parts inside the zip),
+never from its name or the browser's content type. The client's name is kept for display only; on
+disk a file is ``<nomination id>/<random uuid>.<extension of the detected type>`` under
+``settings.DOSSIER_ROOT``, which no web server serves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+
+import filetype
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+from processes import errors
+from processes.models import DocumentType, DossierDownload, DossierFile, Nomination
+from processes.permissions import can_edit, can_view, user_scope
+from workflow.audit import audit_append
+
+
+@dataclass(frozen=True)
+class FileKind:
+    extension: str  # given to the stored file
+    content_type: str  # sent back on download
+    name_extensions: frozenset[str]  # endings of a display name that already say this kind
+
+
+PDF = FileKind("pdf", "application/pdf", frozenset({"pdf"}))
+JPEG = FileKind("jpg", "image/jpeg", frozenset({"jpg", "jpeg", "jpe", "jfif"}))
+PNG = FileKind("png", "image/png", frozenset({"png"}))
+DOCX = FileKind("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", frozenset({"docx"}))
+XLSX = FileKind("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", frozenset({"xlsx"}))
+
+#: filetype's verdict on the first bytes → the kind stored, for kinds the signature settles alone.
+_BY_SIGNATURE = {"pdf": PDF, "jpg": JPEG, "png": PNG, "apng": PNG}
+#: Verdicts that are zips; the parts inside decide whether it is a Word or Excel document.
+_ZIP_VERDICTS = {"docx", "xlsx", "zip"}
+#: The main part of each OOXML kind, and the content type ``[Content_Types].xml`` must give it. The
+#: macro-enabled DOCM/XLSM declare another type for the same part, so they do not pass as DOCX/XLSX.
+_OOXML_MAIN_PART = {
+    DOCX: ("word/document.xml", b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"),
+    XLSX: ("xl/workbook.xml", b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"),
+}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+#: filetype reads no further than this.
+SIGNATURE_BYTES = 8192
+#: A zip whose parts would unpack to more than this is refused unopened (an archive bomb, or not a
+#: document anyone can read). The figures come from the zip's directory, so checking costs nothing.
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+MAX_ZIP_ENTRIES = 5000
+MAX_CONTENT_TYPES_BYTES = 1024 * 1024
+MAX_NAME_LENGTH = 255  # DossierFile.original_name
+#: Unicode categories refused in a display name: control and format characters (NUL, bidi
+#: overrides that make "gpj.exe" read as "exe.jpg", zero-width marks) and line/paragraph breaks.
+_REFUSED_NAME_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
+
+ACCEPTED_KINDS = _("PDF, Word (DOCX), Excel (XLSX), JPEG and PNG")
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+
+def size_limit_error(*, size: int | None = None) -> errors.UploadRejected:
+    """The refusal of a file over ``settings.DOSSIER_MAX_UPLOAD_BYTES``; the upload view uses it too."""
+    limit = filesizeformat(settings.DOSSIER_MAX_UPLOAD_BYTES)
+    if size is None:
+        return errors.UploadRejected(
+            _(
+                "The file is larger than the limit of %(limit)s. "
+                "Reduce it (for example, scan at a lower resolution) or split it."
+            )
+            % {"limit": limit}
+        )
+    return errors.UploadRejected(
+        _(
+            "The file is %(size)s, more than the limit of %(limit)s. "
+            "Reduce it (for example, scan at a lower resolution) or split it."
+        )
+        % {"size": filesizeformat(size), "limit": limit}
+    )
+
+
+def _kind_refused(found: str | None) -> errors.UploadRejected:
+    if found:
+        return errors.UploadRejected(
+            _(
+                "The content of this file is %(found)s, which is not accepted, whatever its name says. "
+                "Accepted: %(accepted)s."
+            )
+            % {"found": found.upper(), "accepted": ACCEPTED_KINDS}
+        )
+    return errors.UploadRejected(
+        _("The content of this file is not of an accepted type, whatever its name says. Accepted: %(accepted)s.")
+        % {"accepted": ACCEPTED_KINDS}
+    )
+
+
+def _not_office_document() -> errors.UploadRejected:
+    return errors.UploadRejected(
+        _("This file is a ZIP archive, not a Word (DOCX) or Excel (XLSX) document. Accepted: %(accepted)s.")
+        % {"accepted": ACCEPTED_KINDS}
+    )
+
+
+# --- the display name -----------------------------------------------------------------------------
+
+
+def _display_name(raw: str | None) -> str:
+    """The client's file name, checked and normalised, for showing back; it never reaches the disk."""
+    # macOS sends decomposed Vietnamese letters; store the composed form people search for.
+    name = unicodedata.normalize("NFC", raw or "").strip()
+    if not name:
+        raise errors.UploadRejected(
+            _("The file has no name. Give it a name such as “bao-cao.pdf” and upload it again.")
+        )
+    if "/" in name or "\\" in name or name in {".", ".."}:
+        raise errors.UploadRejected(
+            _(
+                "The file name must be a plain name, without folders (“/” or “\\”) or “..”. "
+                "Upload the file under a name such as “bao-cao.pdf”."
+            )
+        )
+    if any(unicodedata.category(char) in _REFUSED_NAME_CATEGORIES for char in name):
+        raise errors.UploadRejected(
+            _(
+                "The file name contains invisible control characters. Rename the file using letters, digits, "
+                "spaces, dots, hyphens and underscores, then upload it again."
+            )
+        )
+    return name
+
+
+def _name_saying(name: str, kind: FileKind) -> str:
+    """``name``, ending in ``kind``'s extension, so a saved download opens in the right program."""
+    _stem, dot, ending = name.rpartition(".")
+    if dot and ending.lower() in kind.name_extensions:
+        return name[:MAX_NAME_LENGTH]
+    suffix = f".{kind.extension}"
+    return name[: MAX_NAME_LENGTH - len(suffix)] + suffix
+
+
+# --- what the file is ----------------------------------------------------------------------------
+
+
+def _detect_kind(upload: File) -> FileKind:
+    upload.seek(0)
+    head = upload.read(SIGNATURE_BYTES)
+    upload.seek(0)
+    if not head:
+        raise errors.UploadRejected(_("The file is empty."))
+    verdict = filetype.guess(head)
+    found = verdict.extension if verdict else None
+    if found in _ZIP_VERDICTS:
+        return _office_kind(upload)
+    kind = _BY_SIGNATURE.get(found)
+    if kind is None or (kind is PNG and not head.startswith(PNG_SIGNATURE)):
+        raise _kind_refused(found)
+    return kind
+
+
+def _office_kind(upload: File) -> FileKind:
+    """Which OOXML kind the zip really is, judged from its directory and ``[Content_Types].xml``.
+
+    Only ``[Content_Types].xml`` is decompressed, and at most MAX_CONTENT_TYPES_BYTES of it.
+    """
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            entries = archive.infolist()
+            if len(entries) > MAX_ZIP_ENTRIES or sum(entry.file_size for entry in entries) > MAX_UNPACKED_BYTES:
+                raise errors.UploadRejected(
+                    _(
+                        "This document would unpack to more than %(limit)s and is refused as a possible archive "
+                        "bomb. Save it again from Word or Excel, or split it, then upload it."
+                    )
+                    % {"limit": filesizeformat(MAX_UNPACKED_BYTES)}
+                )
+            names = {entry.filename for entry in entries}
+            if "[Content_Types].xml" not in names:
+                raise _not_office_document()
+            with archive.open("[Content_Types].xml") as handle:
+                declared = handle.read(MAX_CONTENT_TYPES_BYTES)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+        raise errors.UploadRejected(
+            _("This document is damaged and cannot be checked. Save it again from Word or Excel, then upload it.")
+        ) from exc
+    except (RuntimeError, NotImplementedError) as exc:  # encrypted parts, unknown compression
+        raise errors.UploadRejected(
+            _(
+                "This document is password-protected or saved in a way that cannot be checked. "
+                "Save it again from Word or Excel without a password, then upload it."
+            )
+        ) from exc
+    finally:
+        upload.seek(0)
+    if b"macroEnabled" in declared or any(name.endswith("vbaProject.bin") for name in names):
+        raise errors.UploadRejected(
+            _("Documents with macros (DOCM, XLSM) are not accepted. Save it as DOCX or XLSX without macros.")
+        )
+    kinds = [
+        kind
+        for kind, (main_part, content_type) in _OOXML_MAIN_PART.items()
+        if main_part in names and content_type in declared
+    ]
+    if len(kinds) != 1:
+        raise _not_office_document()
+    return kinds[0]
+
+
+class _MeasuredStream(File):
+    """Hands the upload to the storage chunk by chunk, hashing and counting on the way.
+
+    Having no ``temporary_file_path``, it makes the storage copy rather than move a spooled upload,
+    so every byte written passes through the hash and the size check.
+    """
+
+    def __init__(self, upload: File, *, limit: int):
+        super().__init__(upload, name=upload.name)
+        self.limit = limit
+        self.digest = hashlib.sha256()
+        self.bytes_read = 0
+
+    def chunks(self, chunk_size=None):
+        for chunk in self.file.chunks(chunk_size):
+            self.bytes_read += len(chunk)
+            if self.bytes_read > self.limit:
+                raise size_limit_error()
+            self.digest.update(chunk)
+            yield chunk
+
+
+# --- services -------------------------------------------------------------------------------------
+
+
+def dossier_upload(*, nomination: Nomination, by, document_type: DocumentType, upload: File) -> DossierFile:
+    """Add a file to ``nomination``'s dossier, or raise UploadRejected / PermissionDenied.
+
+    Either the row, the stored file and the audit entry all exist afterwards or none does. One
+    limit: called inside a caller's transaction that later rolls back, the stored file stays on disk
+    with no row pointing at it (Django offers no hook on rollback).
+    """
+    scope = user_scope(by)
+    if not can_edit(by, nomination, scope=scope):
+        raise errors.PermissionDenied(_("You may not add files to this nomination at its current stage."))
+    if document_type is None:
+        raise errors.UploadRejected(_("Choose which document this file is."))
+    name = _display_name(upload.name)
+    limit = settings.DOSSIER_MAX_UPLOAD_BYTES
+    # Django knows the size of an upload before anything reads it.
+    if upload.size is not None and upload.size > limit:
+        raise size_limit_error(size=upload.size)
+    kind = _detect_kind(upload)
+
+    dossier_file = DossierFile(
+        nomination=nomination,
+        document_type=document_type,
+        original_name=_name_saying(name, kind),
+        content_type=kind.content_type,
+        extension=kind.extension,
+        uploaded_by=by,
+    )
+    field = dossier_file.file.field
+    storage = dossier_file.file.storage
+    target = field.generate_filename(dossier_file, dossier_file.original_name)
+    stream = _MeasuredStream(upload, limit=limit)
+    stored = None
+    try:
+        stored = storage.save(target, stream, max_length=field.max_length)
+        dossier_file.file = stored
+        dossier_file.size = stream.bytes_read
+        dossier_file.sha256 = stream.digest.hexdigest()
+        with transaction.atomic():
+            # Lock the nomination as transitions do, so the stage that the edit right depends on
+            # cannot change between this check and the insert.
+            locked = (
+                Nomination.objects.select_for_update(of=("self",))
+                .select_related("award_form", "nominee")
+                .get(pk=nomination.pk)
+            )
+            if not can_edit(by, locked, scope=scope):
+                raise errors.PermissionDenied(_("You may not add files to this nomination at its current stage."))
+            dossier_file.nomination = locked
+            dossier_file.save(force_insert=True)
+            audit_append(
+                subject=locked,
+                actor=by,
+                action="processes.dossier.uploaded",
+                data={
+                    "file": dossier_file.pk,
+                    "document_type": document_type.code,
+                    "name": dossier_file.original_name,
+                    "size": dossier_file.size,
+                    "sha256": dossier_file.sha256,
+                },
+            )
+    except BaseException:
+        # The name is a fresh UUID, so whatever lies there was written by this call.
+        storage.delete(stored or target)
+        raise
+    return dossier_file
+
+
+def dossier_download_log(*, dossier_file: DossierFile, by, ip_address: str | None) -> DossierDownload:
+    """Record that ``by`` is receiving ``dossier_file``; only someone who may see the nomination may."""
+    if not can_view(by, dossier_file.nomination):
+        raise errors.PermissionDenied()
+    try:
+        address = str(ipaddress.ip_address(ip_address)) if ip_address else None
+    except ValueError:
+        address = None
+    return DossierDownload.objects.create(file=dossier_file, user=by, ip_address=address)
