@@ -141,6 +141,10 @@ DOSSIER_MAX_UPLOAD_BYTES = int(float(os.environ.get("DOSSIER_MAX_UPLOAD_MB", "20
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
+# --- demo data ----------------------------------------------------------------------------------
+# ``manage.py seed_demo`` creates accounts with a published password; production sets this false.
+THIDUA_DEMO_DATA = env_bool("THIDUA_DEMO_DATA", default=True)
+
 # --- Celery ---------------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_TIMEZONE = TIME_ZONE

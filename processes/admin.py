@@ -9,7 +9,6 @@ field (the FSM field is protected); transitions are admin actions.
 
 from __future__ import annotations
 
-import functools
 from itertools import pairwise
 
 from django import forms
@@ -19,8 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpResponse
-from django.template import engines
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -380,28 +378,6 @@ class NominationForm(forms.ModelForm):
             self.fields["expected_version"].initial = self.instance.version
 
 
-# Kept here rather than under templates/ so the admin stays one module; compiled on first use.
-REASON_PAGE = """{% extends "admin/base_site.html" %}{% load admin_urls l10n %}
-{% block bodyclass %}{{ block.super }} app-{{ opts.app_label }} model-{{ opts.model_name }}{% endblock %}
-{% block breadcrumbs %}<div class="breadcrumbs"><a href="{% url 'admin:index' %}">{{ home_label }}</a>
-&rsaquo; <a href="{% url opts|admin_urlname:'changelist' %}">{{ opts.verbose_name_plural|capfirst }}</a>
-&rsaquo; {{ title }}</div>{% endblock %}
-{% block content %}<form method="post">{% csrf_token %}
-<ul>{% for nomination in queryset %}<li>{{ nomination }} ({{ nomination.get_stage_display }})</li>{% endfor %}</ul>
-{{ form.as_p }}
-{% for nomination in queryset %}
-<input type="hidden" name="{{ action_checkbox_name }}" value="{{ nomination.pk|unlocalize }}">{% endfor %}
-<input type="hidden" name="action" value="{{ action }}">
-<input type="hidden" name="confirm" value="yes">
-<input type="submit" value="{{ title }}"> <a href="#" class="button cancel-link">{{ cancel_label }}</a>
-</form>{% endblock %}"""
-
-
-@functools.cache
-def _reason_page():
-    return engines["django"].from_string(REASON_PAGE)
-
-
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 4, "cols": 60}))
 
@@ -524,7 +500,7 @@ class NominationAdmin(ServiceFormMixin, admin.ModelAdmin):
             "home_label": _("Home"),
             "cancel_label": _("Cancel"),
         }
-        return HttpResponse(_reason_page().render(context, request))
+        return TemplateResponse(request, "admin/processes/nomination/reason.html", context)
 
     @admin.action(description=_("Start cultivation"), permissions=["change"])
     def start_cultivation(self, request, queryset):

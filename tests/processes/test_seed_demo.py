@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
-from django.contrib.auth import authenticate
-from django.core.management import call_command
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
 
 import processes
 from processes import demo
@@ -93,3 +93,10 @@ def test_the_plan_is_the_same_on_every_run_and_the_data_ships_with_the_app():
     assert demo.DATA_DIR.resolve().is_relative_to(Path(processes.__file__).resolve().parent)
     for name in ("haiphong-2021-units.csv", "award-forms.csv"):
         assert (demo.DATA_DIR / name).is_file()
+
+
+def test_seed_demo_refuses_where_demo_data_is_switched_off(db, settings):
+    settings.THIDUA_DEMO_DATA = False
+    with pytest.raises(CommandError, match="THIDUA_DEMO_DATA"):
+        call_command("seed_demo", stdout=StringIO())
+    assert not get_user_model().objects.exists()

@@ -1,6 +1,7 @@
 import time
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if not settings.THIDUA_DEMO_DATA:
+            # Demo accounts share a published password: never on an installation that said no.
+            raise CommandError(_("Demo data is switched off here (THIDUA_DEMO_DATA=false); nothing was loaded."))
         started = time.monotonic()
         result = seed_demo(password=options["password"])
         elapsed = time.monotonic() - started
