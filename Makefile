@@ -1,0 +1,56 @@
+# Thi đua: one command to run the application, one to test it, on a machine with only Python 3.11.
+# GNU make.
+
+PYTHON ?= python3
+VENV = .venv
+HOST = 127.0.0.1
+PORT ?= 8000
+
+BIN = $(VENV)/bin
+# Written after a successful install: the venv is rebuilt whenever requirements.lock is newer.
+STAMP = $(VENV)/.installed-requirements
+# Same default as config/settings.py; THIDUA_VAR_DIR moves everything the running app writes.
+VAR_DIR = $(or $(THIDUA_VAR_DIR),var)
+RUN_DIR = $(VAR_DIR)/run
+
+SHELL = /bin/bash
+.SHELLFLAGS = -eu -o pipefail -c
+.DEFAULT_GOAL = help
+.DELETE_ON_ERROR:
+.PHONY: help venv run test lint clean messages
+
+help: ## List the targets
+	@echo 'Targets (PYTHON=$(PYTHON), HOST=$(HOST), PORT=$(PORT)):'
+	@grep -E '^[a-z]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/^([a-z]+):.*## /  make \1\t/' | expand -t 16
+
+venv: $(STAMP) ## Create .venv and install requirements.lock (again when it changes)
+
+$(STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+		|| { echo "$(PYTHON) is not Python 3.11; run: make PYTHON=/path/to/python3.11 ..." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	touch $@
+
+run: $(STAMP) ## Migrate, load the demo data, serve the app with a Celery worker and beat; Ctrl-C stops
+	mkdir -p $(RUN_DIR) $(VAR_DIR)/broker/queue $(VAR_DIR)/broker/control
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo --base-url http://$(HOST):$(PORT) | tee $(RUN_DIR)/demo-logins.txt
+	exec $(BIN)/python -m config.devserver --host $(HOST) --port $(PORT) --logins $(RUN_DIR)/demo-logins.txt
+
+test: $(STAMP) ## Run the whole test suite (SQLite, or PostgreSQL when DATABASE_URL is set)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff, the import-linter contracts, and a check that no migration is missing
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+messages: $(STAMP) ## Extract the Vietnamese catalogue (locale/vi) and compile it; commit both .po and .mo
+	$(BIN)/python manage.py makemessages -l vi --no-location --ignore=.venv --ignore=var --ignore=tests
+	$(BIN)/python manage.py compilemessages -l vi --ignore=.venv --ignore=var
+
+clean: ## Remove .venv, caches and run files (keeps the database and dossiers in var/)
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache $(RUN_DIR) $(VAR_DIR)/test-db.sqlite3*
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
