@@ -14,8 +14,9 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from processes import dossiers, errors
-from processes.models import DocumentType, DossierFile, Nomination
+from processes.models import DocumentType, DossierFile
 from processes.permissions import can_view
+from processes.views import visible_nomination_or_404
 
 
 class DossierUploadForm(forms.Form):
@@ -45,14 +46,6 @@ class _SizeLimit(FileUploadHandler):
         return None  # the next handler builds the file
 
 
-def _visible_nomination_or_404(user, pk) -> Nomination:
-    nomination = get_object_or_404(Nomination.objects.select_related("award_form", "nominee"), pk=pk)
-    # A nomination outside the user's part of the tree does not exist for them.
-    if not can_view(user, nomination):
-        raise Http404
-    return nomination
-
-
 # CSRF middleware would parse the body before the view could add the size limit: exempt here,
 # checked by csrf_protect on _upload once the limit is in place (the pattern Django documents).
 @csrf_exempt
@@ -65,7 +58,7 @@ def dossier_upload(request, pk):
 
 @csrf_protect
 def _upload(request, pk, *, limit: _SizeLimit):
-    nomination = _visible_nomination_or_404(request.user, pk)
+    nomination = visible_nomination_or_404(request.user, pk)
     back = redirect("processes:nomination-detail", pk=nomination.pk)
     form = DossierUploadForm(request.POST, request.FILES)
     if limit.exceeded:

@@ -60,12 +60,12 @@ class NominationEditForm(forms.Form):
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-def _visible_or_404(request, pk, scope):
+def visible_nomination_or_404(user, pk, *, scope=None) -> Nomination:
     nomination = get_object_or_404(
         Nomination.objects.select_related("nominee", "award_form", "unit", "campaign"), pk=pk
     )
     # A nomination outside the user's part of the tree does not exist for them.
-    if not can_view(request.user, nomination, scope=scope):
+    if not can_view(user, nomination, scope=scope):
         raise Http404
     return nomination
 
@@ -143,13 +143,13 @@ def _render_detail(request, nomination, scope, *, edit_form=None, posted=None, s
 @require_GET
 def nomination_detail(request, pk):
     scope = user_scope(request.user)
-    return _render_detail(request, _visible_or_404(request, pk, scope), scope)
+    return _render_detail(request, visible_nomination_or_404(request.user, pk, scope=scope), scope)
 
 
 @require_POST
 def nomination_transition(request, pk):
     scope = user_scope(request.user)
-    nomination = _visible_or_404(request, pk, scope)
+    nomination = visible_nomination_or_404(request.user, pk, scope=scope)
     posted = {
         "action": request.POST.get("action", ""),
         "comment": request.POST.get("comment", ""),
@@ -177,7 +177,7 @@ def nomination_transition(request, pk):
 @require_POST
 def nomination_edit(request, pk):
     scope = user_scope(request.user)
-    nomination = _visible_or_404(request, pk, scope)
+    nomination = visible_nomination_or_404(request.user, pk, scope=scope)
     form = NominationEditForm(request.POST)
     if form.is_valid():
         data = dict(form.cleaned_data)
