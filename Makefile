@@ -48,7 +48,7 @@ lint: $(STAMP) ## ruff, the import-linter contracts, and a check that no migrati
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 messages: $(STAMP) ## Extract the Vietnamese catalogue (locale/vi) and compile it; commit both .po and .mo
-	$(BIN)/python manage.py makemessages -l vi --no-location --ignore=.venv --ignore=var --ignore=tests
+	$(BIN)/python manage.py makemessages -l vi --no-location --no-obsolete --ignore=.venv --ignore=var --ignore=tests
 	$(BIN)/python manage.py compilemessages -l vi --ignore=.venv --ignore=var
 
 clean: ## Remove .venv, caches and run files (keeps the database and dossiers in var/)

@@ -45,7 +45,7 @@ from processes.models import (
     Stage,
     UnitLink,
 )
-from workflow.audit import audit_entries_for
+from processes.selectors import nomination_timeline
 
 
 class ServiceFormMixin:
@@ -77,10 +77,6 @@ class ServiceFormMixin:
                 raise ValidationError(str(refusal))
 
         return RefusedForm
-
-
-def _stage_label(value: str) -> str:
-    return Stage(value).label if value in Stage.values else value
 
 
 def _adopt(obj, saved) -> None:
@@ -433,11 +429,11 @@ class NominationAdmin(ServiceFormMixin, admin.ModelAdmin):
                     (
                         timezone.localtime(entry.created_at).strftime("%d/%m/%Y %H:%M"),
                         entry.actor or "—",
-                        entry.action,
-                        f"{_stage_label(entry.from_state)} → {_stage_label(entry.to_state)}" if entry.to_state else "",
+                        entry.label,
+                        f"{entry.from_label} → {entry.to_label}" if entry.to_state else "",
                         f"“{entry.comment}”" if entry.comment else "",
                     )
-                    for entry in audit_entries_for(nomination)
+                    for entry in nomination_timeline(nomination)
                 ),
             ),
         )
@@ -660,3 +656,8 @@ class DossierDownloadAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+admin.site.site_header = _("Emulation and commendation: administration")
+admin.site.site_title = _("Emulation and commendation")
+admin.site.index_title = _("Configuration and records")

@@ -8,10 +8,12 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
 from processes.models import Nomination, Stage
 from processes.permissions import TRANSITION_RULES, UserScope, can_transition, nominations_visible_to
+from workflow.audit import audit_entries_for
 
 PAGE_SIZE = 50
 
@@ -95,3 +97,31 @@ def available_actions(*, user, nomination: Nomination, scope: UserScope) -> list
             continue  # not an option at all outside the simplified procedure
         actions.append(AvailableAction(name=name, blocked_by=blocked))
     return actions
+
+
+#: Audit actions as the timeline names them: events, worded apart from the stages they lead to.
+TIMELINE_LABELS = {
+    "processes.nomination.created": _("Nomination opened"),
+    "processes.nomination.cultivation_started": _("Cultivation started"),
+    "processes.nomination.submitted": _("Submitted for approval"),
+    "processes.nomination.submitted_simplified": _("Submitted under the simplified procedure"),
+    "processes.nomination.returned": _("Sent back for completion"),
+    "processes.nomination.resubmitted": _("Resubmitted"),
+    "processes.nomination.rejected": _("Refused"),
+    "processes.nomination.awarded": _("Award decided"),
+    "processes.nomination.closed": _("Case closed"),
+    "processes.nomination.withdrawn": _("Withdrawn by the unit"),
+    "processes.nomination.updated": _("Dossier text edited"),
+    "processes.dossier.uploaded": _("File uploaded"),
+}
+
+
+def nomination_timeline(nomination: Nomination) -> list:
+    """The nomination's audit entries, oldest first, labelled for people."""
+    stages = dict(Stage.choices)
+    entries = list(audit_entries_for(nomination))
+    for entry in entries:
+        entry.label = TIMELINE_LABELS.get(entry.action, entry.action)
+        entry.from_label = stages.get(entry.from_state, entry.from_state)
+        entry.to_label = stages.get(entry.to_state, entry.to_state)
+    return entries

@@ -9,9 +9,8 @@ from django.views.decorators.http import require_GET, require_POST
 from processes import errors
 from processes.models import AwardForm, Campaign, DocumentType, Nomination, Nominee, OrganisationUnit, Procedure, Stage
 from processes.permissions import STAFF_ROLES, can_edit, can_view, user_scope
-from processes.selectors import available_actions, nomination_page
+from processes.selectors import available_actions, nomination_page, nomination_timeline
 from processes.services import REASON_REQUIRED, nomination_act, nomination_create, nomination_update, nominee_create
-from workflow.audit import audit_entries_for
 
 ACTION_LABELS = {
     "start_cultivation": _("Start cultivation"),
@@ -24,33 +23,6 @@ ACTION_LABELS = {
     "close": _("Close the case"),
     "withdraw": _("Withdraw"),
 }
-
-
-#: Audit actions as the timeline names them.
-TIMELINE_LABELS = {
-    "processes.nomination.created": _("Nomination created"),
-    "processes.nomination.cultivation_started": _("Cultivation started"),
-    "processes.nomination.submitted": _("Submitted for approval"),
-    "processes.nomination.submitted_simplified": _("Submitted under the simplified procedure"),
-    "processes.nomination.returned": _("Returned for completion"),
-    "processes.nomination.resubmitted": _("Resubmitted"),
-    "processes.nomination.rejected": _("Rejected"),
-    "processes.nomination.awarded": _("Award decided"),
-    "processes.nomination.closed": _("Case closed"),
-    "processes.nomination.withdrawn": _("Withdrawn"),
-    "processes.nomination.updated": _("Dossier text edited"),
-    "processes.dossier.uploaded": _("File uploaded"),
-}
-STAGE_LABELS = dict(Stage.choices)
-
-
-def _timeline(nomination):
-    entries = list(audit_entries_for(nomination))
-    for entry in entries:
-        entry.label = TIMELINE_LABELS.get(entry.action, entry.action)
-        entry.from_label = STAGE_LABELS.get(entry.from_state, entry.from_state)
-        entry.to_label = STAGE_LABELS.get(entry.to_state, entry.to_state)
-    return entries
 
 
 class NominationEditForm(forms.Form):
@@ -129,7 +101,7 @@ def _render_detail(request, nomination, scope, *, edit_form=None, posted=None, s
             "nomination": nomination,
             "actions": actions,
             "posted": posted or {},
-            "timeline": _timeline(nomination),
+            "timeline": nomination_timeline(nomination),
             "milestones": nomination.milestones.all(),
             "files": nomination.files.select_related("document_type", "uploaded_by"),
             "document_types": DocumentType.objects.all(),

@@ -1,6 +1,7 @@
 import sys
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from workflow.audit import audit_verify
 
@@ -12,8 +13,8 @@ class Command(BaseCommand):
         broken = 0
         for link in audit_verify():
             broken += 1
-            self.stderr.write(f"BROKEN {link}")
+            self.stderr.write(_("BROKEN %(link)s") % {"link": link})
         if broken:
-            self.stderr.write(f"{broken} audit chain(s) broken.")
+            self.stderr.write(_("%(count)d audit chain(s) broken.") % {"count": broken})
             sys.exit(1)
-        self.stdout.write("All audit chains verify.")
+        self.stdout.write(_("All audit chains verify."))
