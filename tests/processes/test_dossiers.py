@@ -433,7 +433,8 @@ def test_download_log_refuses_a_user_who_may_not_see_the_nomination(org, nominat
 
 
 def client_for(user) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client = Client()
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
     client.force_login(user)
     return client
 
