@@ -26,8 +26,12 @@ ACTION_LABELS = {
 
 
 class NominationEditForm(forms.Form):
-    achievement_summary = forms.CharField(label=_("Achievement summary"), widget=forms.Textarea, required=False)
-    cultivation_goals = forms.CharField(label=_("Cultivation goals"), widget=forms.Textarea, required=False)
+    achievement_summary = forms.CharField(
+        label=_("Achievement summary"), widget=forms.Textarea(attrs={"rows": 5}), required=False
+    )
+    cultivation_goals = forms.CharField(
+        label=_("Cultivation goals"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
     mentor = forms.CharField(label=_("Mentor"), max_length=255, required=False)
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
 
