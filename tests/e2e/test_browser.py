@@ -1,0 +1,94 @@
+"""A real browser against a live server: log in, find a case, take a step, see the result."""
+
+import shutil
+
+import pytest
+from django.urls import reverse
+
+from processes.models import Nomination, Stage
+from tests.factories import build_org, make_nomination
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver (CI installs them)"
+    ),
+]
+
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1000",
+        "--lang=en-US",  # an English browser: the application must still answer in Vietnamese
+    ):
+        options.add_argument(flag)
+    # The driver from Debian's package: Selenium Manager must never try to download one.
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
+
+
+def _wait_for(browser, condition):
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # While the next page loads, elements of the previous one go stale: keep asking.
+    return WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
+
+
+def _log_in(browser, live_server, username):
+    from selenium.webdriver.common.by import By
+
+    browser.get(live_server.url + reverse("login"))
+    browser.find_element(By.NAME, "username").send_keys(username)
+    browser.find_element(By.NAME, "password").send_keys("pw")
+    browser.find_element(By.CSS_SELECTOR, "form[action='/accounts/login/'] button[type=submit]").click()
+    list_url = live_server.url + reverse("processes:nomination-list")
+    _wait_for(browser, lambda driver: driver.current_url == list_url)
+
+
+def test_a_unit_head_starts_cultivation_in_a_real_browser(browser, live_server):
+    from selenium.webdriver.common.by import By
+
+    org = build_org()
+    nomination = make_nomination(org)
+    _log_in(browser, live_server, "hospital_head")
+
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "vi"
+    browser.find_element(By.LINK_TEXT, nomination.nominee.name).click()
+    browser.find_element(By.XPATH, "//button[normalize-space()='Bắt đầu bồi dưỡng']").click()
+
+    status = browser.find_element(By.CSS_SELECTOR, ".message.success").text
+    assert "Bồi dưỡng" in status
+    assert Nomination.objects.get(pk=nomination.pk).stage == Stage.CULTIVATE
+
+
+def test_the_language_switch_shows_english_and_remembers_it(browser, live_server):
+    from selenium.webdriver.common.by import By
+
+    build_org()
+    _log_in(browser, live_server, "hospital_secretary")
+    browser.find_element(By.CSS_SELECTOR, "button[name=language][value=en]").click()
+    _wait_for(browser, lambda driver: driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Nominations"
+    browser.get(live_server.url + reverse("processes:nomination-list"))
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
