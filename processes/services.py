@@ -72,7 +72,8 @@ def membership_create(
 
 # --- nominees ----------------------------------------------------------------------------------
 
-NOMINEE_FIELDS = {
+#: What a unit records about a nominee, in the order the form asks for it.
+NOMINEE_FIELDS = (
     "kind",
     "name",
     "gender",
@@ -86,12 +87,12 @@ NOMINEE_FIELDS = {
     "pending_discipline",
     "under_investigation",
     "pending_complaint",
-}
+)
 
 
 def nominee_create(*, by, unit: OrganisationUnit, **fields) -> Nominee:
     """Register a person or collective of ``unit``; only the unit's staff may (as for proposing)."""
-    unknown = set(fields) - NOMINEE_FIELDS
+    unknown = set(fields) - set(NOMINEE_FIELDS)
     if unknown:
         raise ValueError(f"unknown nominee fields: {', '.join(sorted(unknown))}")
     if not can_propose_in(by, unit):

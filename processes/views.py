@@ -10,7 +10,14 @@ from processes import errors
 from processes.models import AwardForm, Campaign, DocumentType, Nomination, Nominee, OrganisationUnit, Procedure, Stage
 from processes.permissions import STAFF_ROLES, can_edit, can_view, user_scope
 from processes.selectors import available_actions, nomination_page, nomination_timeline
-from processes.services import REASON_REQUIRED, nomination_act, nomination_create, nomination_update, nominee_create
+from processes.services import (
+    NOMINEE_FIELDS,
+    REASON_REQUIRED,
+    nomination_act,
+    nomination_create,
+    nomination_update,
+    nominee_create,
+)
 
 ACTION_LABELS = {
     "start_cultivation": _("Start cultivation"),
@@ -186,22 +193,7 @@ def _proposing_units(scope):
 class NomineeForm(forms.ModelForm):
     class Meta:
         model = Nominee
-        fields = [
-            "kind",
-            "name",
-            "unit",
-            "gender",
-            "birth_date",
-            "ethnicity",
-            "position",
-            "id_number",
-            "category",
-            "collective_type",
-            "remote_or_island",
-            "pending_discipline",
-            "under_investigation",
-            "pending_complaint",
-        ]
+        fields = ["unit", *NOMINEE_FIELDS]
         widgets = {"birth_date": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args, units, **kwargs):
