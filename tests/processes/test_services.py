@@ -128,3 +128,16 @@ def test_concurrent_submissions_of_one_nomination_yield_exactly_one(org):
     assert sorted(outcomes) == ["StaleObject"] * 7 + ["ok"]
     assert audit_entries_for(nomination).filter(action="processes.nomination.submitted").count() == 1
     assert Nomination.objects.get(pk=nomination.pk).version == version + 1
+
+
+def test_only_the_units_staff_register_nominees_and_only_known_fields(org):
+    with pytest.raises(errors.PermissionDenied):
+        services.nominee_create(by=org.hospital_member, unit=org.hospital, kind="individual", name="Lê Văn Tám")
+    with pytest.raises(ValueError, match="unknown nominee fields"):
+        services.nominee_create(
+            by=org.hospital_secretary, unit=org.hospital, kind="individual", name="X", user=org.admin
+        )
+    nominee = services.nominee_create(
+        by=org.hospital_secretary, unit=org.hospital, kind="individual", name="Lê Văn Tám"
+    )
+    assert (nominee.unit, nominee.name) == (org.hospital, "Lê Văn Tám")
