@@ -30,8 +30,10 @@ from processes.dossiers import dossier_upload
 from processes.models import (
     AwardForm,
     Campaign,
+    ChainAssignment,
     CultivationMilestone,
     Decision,
+    Delegation,
     DocumentType,
     DossierDownload,
     DossierFile,
@@ -661,3 +663,33 @@ class DossierDownloadAdmin(admin.ModelAdmin):
 admin.site.site_header = _("Emulation and commendation: administration")
 admin.site.site_title = _("Emulation and commendation")
 admin.site.index_title = _("Configuration and records")
+
+
+# --- approval chains ----------------------------------------------------------------------------
+
+
+@admin.register(ChainAssignment)
+class ChainAssignmentAdmin(admin.ModelAdmin):
+    """Which process template each award form (and procedure) walks; a new case takes the
+    template's version in force on its start date."""
+
+    list_display = ("award_form", "procedure", "template")
+    list_filter = ("procedure", "template")
+    list_select_related = ("award_form", "template")
+    search_fields = ("award_form__code", "award_form__name", "template__code")
+    autocomplete_fields = ("award_form",)
+    fields = ("award_form", "procedure", "template")
+
+
+@admin.register(Delegation)
+class DelegationAdmin(admin.ModelAdmin):
+    """A head's stand-in for a period: tasks made in it go to the delegate, on the head's behalf."""
+
+    list_display = ("delegator", "delegate", "unit", "valid_from", "valid_to")
+    list_filter = ("valid_from",)
+    list_select_related = ("delegator", "delegate", "unit")
+    search_fields = ("delegator__username", "delegate__username", "unit__code", "unit__name")
+    autocomplete_fields = ("unit",)
+    raw_id_fields = ("delegator", "delegate")
+    fields = ("unit", "delegator", "delegate", "valid_from", "valid_to", "reason")
+    date_hierarchy = "valid_from"

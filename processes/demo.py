@@ -1,5 +1,7 @@
 """Demo data for ``manage.py seed_demo``: the Hai Phong 2021 organisation, the award forms, two
-campaigns, one demo user per role and a few hundred nominations brought to every stage.
+campaigns, one demo user per role and a few hundred nominations brought to every stage; the three
+approval chains of ``chains.csv`` as published process templates with their form assignments, and a
+piece of the 2025 structure (a ward reporting to the city, version 2 of ``city_regular`` for it).
 
 Idempotent: every row is found by a natural key before it is made (unit and form codes, user names,
 ID numbers, a collective's name within its unit), children are only added to a parent this run
@@ -33,6 +35,7 @@ from processes.models import (
     AwardForm,
     Campaign,
     CampaignKind,
+    ChainAssignment,
     CollectiveType,
     CultivationMilestone,
     DecisionLevel,
@@ -53,6 +56,8 @@ from processes.models import (
     UnitKind,
     UnitLink,
 )
+from workflow.models import ProcessTemplate
+from workflow.process_templates import template_draft, template_publish
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SEED = 20260101
@@ -931,6 +936,8 @@ def seed_demo(*, password: str = DEMO_PASSWORD) -> SeedResult:
         forms = _load_award_forms(_rows("award-forms.csv"), document_types)
         campaigns = _load_campaigns(units)
         people = _load_users(demo_users, units, password)
+        _load_templates(_rows("chains.csv"), forms)
+        _load_reorganisation(units, password)
 
     seeded = _seeded_markers()
     result = SeedResult(logins=[user for user in demo_users if user.printed], password=password)
@@ -959,3 +966,137 @@ def seed_demo(*, password: str = DEMO_PASSWORD) -> SeedResult:
         )
     )
     return result
+
+
+# --- approval chains and the 2025 reorganisation -------------------------------------------------
+
+#: The day the district level was abolished and communes/wards came to report to the city.
+REFORM_DAY = date(2025, 7, 1)
+TEMPLATE_NAMES = {
+    "city_regular": "Khen thưởng cấp thành phố (thủ tục thông thường)",
+    "city_simplified": "Khen thưởng cấp thành phố (thủ tục đơn giản)",
+    "unit_level": "Khen thưởng cấp sở, cấp huyện (cấp xã từ 01/7/2025)",
+}
+#: The actor column of chains.csv read as an approver rule and its parameter. Approximations:
+#: the deciding level is the nearest department, district or commune above the proposing unit
+#: (a commune chairman decides unit-level awards after the reform); its council is approximated
+#: by every member of that level's unit, since the demo has no separate level councils.
+ACTOR_RULES = {
+    "head of the nominee's unit": ("subject_unit_head", ""),
+    "head of the parent unit at department/district level": ("ancestor_head", "department,district"),
+    "Board officers (group)": ("unit_members", "board"),
+    "council members": ("council", ""),
+    "city chairman (or a vice-chairman signing on the chairman's behalf)": ("city_chairman", ""),
+    "city chairman": ("city_chairman", ""),
+    "council of the deciding level": ("unit_members", "above:department,district,commune"),
+    "head of the deciding level": ("ancestor_head", "department,district,commune"),
+}
+REMINDER_OFFSETS = (2, 1)
+#: Version 2 of city_regular: from the reform the commune/ward chairman signs the submission for
+#: the units under the commune. Departments keep the step; "district" stays in the list because
+#: the demo re-points one ward only and its other districts live on (in a full reorganisation the
+#: tree holds no district after the reform day, so the kind simply never matches).
+REFORM_PROPOSER = {
+    "name": "Thủ trưởng sở / Chủ tịch UBND xã, phường trình",
+    "approver_param": "department,district,commune",
+}
+#: A new ward reporting straight to the city from the reform day, and a school that moved under it.
+REFORM_UNITS = [
+    {"code": "HP.PLCH", "name": "Phường Lê Chân", "kind": UnitKind.COMMUNE, "links": [("HP", REFORM_DAY, None)]},
+    {
+        "code": "HP.LC.THTQT",
+        "name": "Trường Tiểu học Trần Quốc Toản",
+        "kind": UnitKind.UNIT,
+        "links": [("HP.LC", ORGANISATION_FROM, REFORM_DAY), ("HP.PLCH", REFORM_DAY, None)],
+    },
+]
+REFORM_USERS = [
+    ("head.plch", "HP.PLCH", Role.HEAD, REFORM_DAY),
+    ("deputy.plch", "HP.PLCH", Role.DEPUTY, REFORM_DAY),
+    ("head.thtqt", "HP.LC.THTQT", Role.HEAD, ORGANISATION_FROM),
+    ("secretary.thtqt", "HP.LC.THTQT", Role.SECRETARY, ORGANISATION_FROM),
+]
+
+
+def _load_templates(rows, forms) -> dict:
+    """The three chains as published templates (effective with the 2021 organisation), version 2 of
+    city_regular from the reform day, and the form → template assignments. Only templates this run
+    creates get versions, so a second run changes nothing."""
+    by_chain: dict[str, list[dict]] = {}
+    for row in rows:
+        by_chain.setdefault(row["chain"], []).append(row)
+    templates = {}
+    for chain, steps in by_chain.items():
+        template, created = ProcessTemplate.objects.get_or_create(
+            code=chain, defaults={"name": TEMPLATE_NAMES.get(chain, chain)}
+        )
+        templates[chain] = template
+        if not created:
+            continue
+        draft = template_draft(template=template, by=None)
+        for row in sorted(steps, key=lambda row: int(row["order"])):
+            rule, param = ACTOR_RULES[row["actor"]]
+            sla = int(row["default_sla_working_days"])
+            draft.steps.create(
+                position=int(row["order"]),
+                code=row["step_code"],
+                name=row["name_vi"],
+                approver_rule=rule,
+                approver_param=param,
+                actions=row["actions"].split("|"),
+                deadline_working_days=sla,
+                reminder_offsets=[offset for offset in REMINDER_OFFSETS if offset < sla],
+            )
+        template_publish(version=draft, by=None, effective_from=ORGANISATION_FROM, note="Theo chains.csv")
+        if chain == "city_regular":
+            draft = template_draft(template=template, by=None)
+            draft.steps.filter(code="proposer_submit").update(**REFORM_PROPOSER)
+            template_publish(
+                version=draft,
+                by=None,
+                effective_from=REFORM_DAY,
+                note="Từ 01/7/2025 không còn cấp huyện: Chủ tịch UBND xã, phường trình khen thưởng.",
+            )
+    for form in forms.values():
+        if form.default_chain in templates:
+            ChainAssignment.objects.get_or_create(
+                award_form=form, procedure="", defaults={"template": templates[form.default_chain]}
+            )
+        if "city_simplified" in templates and form.default_chain == "city_regular":
+            # Ad-hoc achievements and brave rescues take the simplified procedure whatever the form.
+            ChainAssignment.objects.get_or_create(
+                award_form=form, procedure=Procedure.AD_HOC, defaults={"template": templates["city_simplified"]}
+            )
+    return templates
+
+
+def _load_reorganisation(units, password: str) -> None:
+    """The 2025 structure: a ward under the city from the reform day, with its chairman, and a
+    school whose parent link to its district ends that day and continues under the ward."""
+    units.update(OrganisationUnit.objects.in_bulk([spec["code"] for spec in REFORM_UNITS], field_name="code"))
+    missing = [spec for spec in REFORM_UNITS if spec["code"] not in units]
+    for spec in missing:
+        units[spec["code"]] = OrganisationUnit.objects.create(code=spec["code"], name=spec["name"], kind=spec["kind"])
+    UnitLink.objects.bulk_create(
+        UnitLink(unit=units[spec["code"]], parent=units[parent], valid_from=start, valid_to=end)
+        for spec in missing
+        for parent, start, end in spec["links"]
+    )
+    User = get_user_model()
+    existing = set(
+        User.objects.filter(username__in=[row[0] for row in REFORM_USERS]).values_list("username", flat=True)
+    )
+    hashed = None
+    rng = random.Random(SEED + 2)
+    for username, unit_code, role, start in REFORM_USERS:
+        if username in existing:
+            continue
+        hashed = hashed or make_password(password)
+        gender = rng.choice([Gender.FEMALE, Gender.MALE])
+        user = User.objects.create(
+            username=username,
+            first_name=person_name(rng, gender),
+            email=f"{username}@thidua.example",
+            password=hashed,
+        )
+        services.membership_create(user=user, unit=units[unit_code], role=role, valid_from=start)

@@ -2,19 +2,11 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from workflow.errors import WorkflowError
 
-class DomainError(Exception):
-    default_message = _("The request could not be carried out.")
 
-    def __init__(self, message=None, *, reasons=()):
-        self.message = message or self.default_message
-        self.reasons = list(reasons)
-        super().__init__(str(self.message))
-
-    def __str__(self):
-        if self.reasons:
-            return f"{self.message} " + "; ".join(str(reason) for reason in self.reasons)
-        return str(self.message)
+class DomainError(WorkflowError):
+    """An error of the award domain; caught with every other user-facing error as WorkflowError."""
 
 
 class PermissionDenied(DomainError):
@@ -39,3 +31,23 @@ class OverlappingMembership(DomainError):
 
 class UploadRejected(DomainError):
     default_message = _("The file was not accepted.")
+
+
+class NoApprover(DomainError):
+    """Nobody holds the role a step needs (a unit without a head, an empty group)."""
+
+    default_message = _("Nobody can be found to approve this step.")
+
+    def __init__(self, message=None, *, unit=None, rule=""):
+        self.unit = unit
+        self.rule = rule
+        if message is None and unit is not None:
+            message = _("Nobody can approve this step: %(unit)s has nobody for the rule “%(rule)s” on that day.") % {
+                "unit": unit,
+                "rule": rule,
+            }
+        super().__init__(message)
+
+
+class NoChain(DomainError):
+    default_message = _("No approval chain is assigned to this award form.")

@@ -676,3 +676,104 @@ class DossierDownload(models.Model):
 
     def __str__(self):
         return f"{self.user} ← {self.file}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Approval chains: which template a case walks, and who stands in for a head
+# ---------------------------------------------------------------------------------------------------
+
+
+class ChainAssignment(models.Model):
+    """Award form (and optionally procedure) → the process template its cases walk.
+
+    A blank procedure is the form's default; a row for the exact procedure wins over it.
+    """
+
+    award_form = models.ForeignKey(
+        AwardForm, on_delete=models.CASCADE, related_name="chain_assignments", verbose_name=_("award form")
+    )
+    procedure = models.CharField(
+        _("procedure"),
+        max_length=20,
+        choices=Procedure.choices,
+        blank=True,
+        help_text=_("Leave blank for every procedure without a row of its own."),
+    )
+    template = models.ForeignKey(
+        "workflow.ProcessTemplate",
+        on_delete=models.PROTECT,
+        related_name="chain_assignments",
+        verbose_name=_("process template"),
+    )
+
+    class Meta:
+        verbose_name = _("chain assignment")
+        verbose_name_plural = _("chain assignments")
+        ordering = ["award_form__code", "procedure"]
+        constraints = [
+            models.UniqueConstraint(fields=["award_form", "procedure"], name="chain_assignment_form_procedure_unique"),
+        ]
+
+    def __str__(self):
+        procedure = self.get_procedure_display() if self.procedure else _("any procedure")
+        return f"{self.award_form.code} / {procedure} → {self.template}"
+
+
+class Delegation(models.Model):
+    """A head names someone of the unit to act for them over a period (leave, a mission).
+
+    Tasks created in the period go to the delegate, marked as on the head's behalf; tasks created
+    before or after stay with the head.
+    """
+
+    delegator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="delegations_given",
+        verbose_name=_("delegating head"),
+    )
+    delegate = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="delegations_received",
+        verbose_name=_("delegate"),
+    )
+    unit = models.ForeignKey(
+        OrganisationUnit, on_delete=models.CASCADE, related_name="delegations", verbose_name=_("unit")
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid until (exclusive)"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    objects = DatedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("delegation")
+        verbose_name_plural = _("delegations")
+        ordering = ["-valid_from", "-id"]
+        indexes = [models.Index(fields=["unit", "delegator", "valid_from"], name="delegation_lookup")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(delegator=models.F("delegate")), name="delegation_not_self"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                name="delegation_period_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.delegator} → {self.delegate} ({self.unit}, {self.valid_from} - {self.valid_to or '…'})"
+
+    def clean(self):
+        if self.delegator_id and self.delegator_id == self.delegate_id:
+            raise ValidationError({"delegate": _("A head cannot delegate to themselves.")})
+        if self.valid_from and self.valid_to and self.valid_to <= self.valid_from:
+            raise ValidationError({"valid_to": _("The end must come after the start.")})
+        if not (self.unit_id and self.valid_from and self.delegator_id and self.delegate_id):
+            return
+        on_start = Membership.objects.on(self.valid_from).filter(unit_id=self.unit_id)
+        if not on_start.filter(user_id=self.delegator_id, role=Role.HEAD).exists():
+            raise ValidationError({"delegator": _("Only the head of the unit on the first day can delegate.")})
+        if not on_start.filter(user_id=self.delegate_id).exists():
+            raise ValidationError(
+                {"delegate": _("The delegate must belong to the unit on the first day of the delegation.")}
+            )

@@ -1,13 +1,34 @@
-"""The audit log in the admin: for reading only, whoever asks.
+"""The audit log in the admin: for reading only, whoever asks. The calendar overrides: edited here.
 
 Entries are written by ``workflow.audit.audit_append`` and nowhere else; the admin must not become
 a second way to add, edit or delete them, not even for a superuser (whose ``has_perm`` is always
 True, so the permission methods below return False instead of asking it).
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
-from workflow.models import AuditChain, AuditEntry
+from workflow.models import (
+    AuditChain,
+    AuditEntry,
+    CalendarOverride,
+    ProcessTemplate,
+    StepAction,
+    TemplateStep,
+    TemplateVersion,
+)
+from workflow.process_templates import (
+    NoVersionInForce,
+    TemplateError,
+    template_draft,
+    template_publish,
+    template_version_for,
+)
 
 
 class ReadOnlyAdminMixin:
@@ -69,3 +90,177 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # Counting a large log on every page is the slow part of the changelist; the paginator's
     # count for the filtered page is enough.
     show_full_result_count = False
+
+
+@admin.register(CalendarOverride)
+class CalendarOverrideAdmin(admin.ModelAdmin):
+    """Local days off and extra working days. ``workflow.calendar`` drops its cache on every save
+    and delete: the change counts at once in this process, in the others (worker, beat) within
+    ``WORKING_CALENDAR_CACHE_SECONDS``."""
+
+    list_display = ("date", "weekday", "kind", "reason")
+    list_filter = ("kind",)
+    search_fields = ("reason",)
+    date_hierarchy = "date"
+    ordering = ("-date",)
+    fields = ("date", "kind", "reason")
+
+    @admin.display(description=_("day of the week"), ordering="date")
+    def weekday(self, obj):
+        # An extra working day is usually a Saturday or Sunday: the weekday shows a mistyped date.
+        return date_format(obj.date, "l")
+
+
+# --- process templates ------------------------------------------------------------------------
+
+
+class TemplateStepForm(forms.ModelForm):
+    actions = forms.MultipleChoiceField(
+        label=_("allowed actions"), choices=StepAction.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = TemplateStep
+        fields = (
+            "position",
+            "code",
+            "name",
+            "approver_rule",
+            "approver_param",
+            "actions",
+            "deadline_working_days",
+            "reminder_offsets",
+            "escalation_rule",
+            "escalation_param",
+        )
+
+    def clean_actions(self):
+        # Stored in a fixed order, whatever order the boxes were ticked in.
+        chosen = set(self.cleaned_data["actions"])
+        return [action for action in StepAction.values if action in chosen]
+
+
+def _is_published(version) -> bool:
+    return version is not None and version.status == TemplateVersion.Status.PUBLISHED
+
+
+class TemplateStepInline(admin.TabularInline):
+    """Editable while the version is a draft; a published version's steps are shown, never changed."""
+
+    model = TemplateStep
+    form = TemplateStepForm
+    extra = 0
+    ordering = ("position",)
+
+    def has_add_permission(self, request, obj=None):
+        return obj is not None and not _is_published(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not _is_published(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _is_published(obj) and super().has_delete_permission(request, obj)
+
+
+class TemplateVersionInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = TemplateVersion
+    fields = ("number", "status", "effective_from", "published_at", "published_by", "note")
+    ordering = ("-number",)
+    extra = 0
+    show_change_link = True
+
+
+def _draft_message(modeladmin, request, drafts):
+    for draft in drafts:
+        url = reverse("admin:workflow_templateversion_change", args=[draft.pk])
+        modeladmin.message_user(
+            request,
+            format_html(
+                _('Draft {number} of “{template}” is ready to edit: <a href="{url}">open it</a>.'),
+                number=draft.number,
+                template=draft.template,
+                url=url,
+            ),
+            messages.SUCCESS,
+        )
+
+
+@admin.register(ProcessTemplate)
+class ProcessTemplateAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "version_in_force")
+    search_fields = ("code", "name")
+    fields = ("code", "name")
+    inlines = (TemplateVersionInline,)
+    actions = ("new_draft",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Cases and chain assignments name a template by its code; it stays once made.
+        return ("code",) if obj is not None else ()
+
+    @admin.display(description=_("version in force today"))
+    def version_in_force(self, obj):
+        try:
+            return template_version_for(template=obj, on=timezone.localdate()).number
+        except NoVersionInForce:
+            return "—"
+
+    @admin.action(description=_("Make a new draft (a copy of the newest published version)"), permissions=["change"])
+    def new_draft(self, request, queryset):
+        _draft_message(self, request, [template_draft(template=template, by=request.user) for template in queryset])
+
+
+@admin.register(TemplateVersion)
+class TemplateVersionAdmin(admin.ModelAdmin):
+    """A version is made by the “new draft” action and frozen by “publish”; until then its steps
+    and its effective date are edited here. Publishing takes the effective date from the draft."""
+
+    list_display = ("template", "number", "status", "effective_from", "published_at", "published_by")
+    list_filter = ("status", "template")
+    list_select_related = ("template", "published_by")
+    fields = ("template", "number", "status", "effective_from", "note", "published_at", "published_by")
+    readonly_fields = ("template", "number", "status", "published_at", "published_by")
+    inlines = (TemplateStepInline,)
+    actions = ("publish", "new_draft")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return not _is_published(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _is_published(obj) and super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        # The bulk delete would reach published versions, which refuse it with an error page.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description=_("Publish (from each draft's effective date)"), permissions=["change"])
+    def publish(self, request, queryset):
+        for version in queryset.select_related("template").order_by("template_id", "number"):
+            if version.effective_from is None:
+                self.message_user(
+                    request,
+                    _("%(version)s: enter the date it applies from (effective from), then publish.")
+                    % {"version": version},
+                    messages.ERROR,
+                )
+                continue
+            try:
+                published = template_publish(version=version, by=request.user, effective_from=version.effective_from)
+            except TemplateError as exc:
+                self.message_user(request, f"{version}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("%(version)s is published; new cases from %(date)s use it.")
+                    % {"version": published, "date": published.effective_from.isoformat()},
+                    messages.SUCCESS,
+                )
+
+    @admin.action(description=_("Make a new draft of these templates"), permissions=["change"])
+    def new_draft(self, request, queryset):
+        templates = ProcessTemplate.objects.filter(pk__in=queryset.values("template_id")).order_by("code")
+        _draft_message(self, request, [template_draft(template=template, by=request.user) for template in templates])

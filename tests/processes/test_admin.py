@@ -14,8 +14,10 @@ from django.urls import reverse
 
 from processes import services
 from processes.models import (
+    ChainAssignment,
     CultivationMilestone,
     Decision,
+    Delegation,
     DossierDownload,
     DossierFile,
     EligibilityRule,
@@ -29,7 +31,7 @@ from processes.models import (
 )
 from tests.factories import PDF_BYTES, NomineeFactory, UnitFactory, attach_file, make_nomination
 from workflow.audit import audit_entries_for
-from workflow.models import AuditEntry
+from workflow.models import AuditEntry, ProcessTemplate
 
 #: Append-only logs: nobody adds to them by hand.
 NO_ADD_PAGE = {DossierDownload}
@@ -106,6 +108,11 @@ def test_superuser_opens_every_changelist_add_and_change_page(admin_client, org)
     CultivationMilestone.objects.create(nomination=nomination, title="Đăng ký sáng kiến")
     DossierDownload.objects.create(file=DossierFile.objects.get(), user=org.admin)
     services.nomination_award(nomination=nomination, by=org.chairman, decision_number="7/QĐ-UBND")
+    template = ProcessTemplate.objects.create(code="city_regular", name="Khen thưởng cấp thành phố")
+    ChainAssignment.objects.create(award_form=org.city_form, template=template)
+    Delegation.objects.create(
+        delegator=org.hospital_head, delegate=org.hospital_deputy, unit=org.hospital, valid_from=date(2026, 1, 1)
+    )
     for model in apps.get_app_config("processes").get_models():
         assert admin_client.get(_url(model, "changelist")).status_code == 200, model
         add = admin_client.get(_url(model, "add"))

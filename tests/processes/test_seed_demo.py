@@ -100,3 +100,44 @@ def test_seed_demo_refuses_where_demo_data_is_switched_off(db, settings):
     with pytest.raises(CommandError, match="THIDUA_DEMO_DATA"):
         call_command("seed_demo", stdout=StringIO())
     assert not get_user_model().objects.exists()
+
+
+def test_the_three_chains_are_published_templates_assigned_to_every_form():
+    from datetime import date
+
+    from processes.approvers import resolve_approvers, template_for
+    from processes.models import AwardForm, ChainAssignment, OrganisationUnit
+    from tests.factories import NomineeFactory
+    from workflow.models import ProcessTemplate
+    from workflow.process_templates import template_version_for
+
+    _seed()
+    templates = {template.code: template for template in ProcessTemplate.objects.all()}
+    assert set(templates) == {"city_regular", "city_simplified", "unit_level"}
+    for template in templates.values():
+        assert not template.versions.filter(status="draft").exists()
+        assert template_version_for(template=template, on=date(2021, 1, 1)).steps.exists()
+    first = template_version_for(template=templates["city_regular"], on=date(2021, 1, 1))
+    assert [step.code for step in first.steps.all()] == [
+        "unit_confirm", "proposer_submit", "board_intake", "board_appraisal", "council_review", "chairman_decision"
+    ]  # fmt: skip
+    assert not AwardForm.objects.exclude(chain_assignments__procedure="").exists()
+    assert ChainAssignment.objects.get(award_form__code="BK_CT_UBND_TP", procedure="ad_hoc").template.code == (
+        "city_simplified"
+    )
+
+    # The 2025 structure: a school under the district until 2025-07-01, then under a ward that
+    # reports to the city; version 2 of city_regular sends its proposal to the ward chairman.
+    school = OrganisationUnit.objects.get(code="HP.LC.THTQT")
+    nomination = Nomination(
+        unit=school, nominee=NomineeFactory(unit=school), award_form=AwardForm.objects.get(code="BK_CT_UBND_TP")
+    )
+    signers = {}
+    for started in (date(2025, 6, 30), date(2025, 7, 1)):
+        version = template_version_for(template=template_for(nomination=nomination), on=started)
+        proposer = version.steps.get(code="proposer_submit")
+        signers[started] = resolve_approvers(
+            nomination=nomination, step=proposer, structure_on=started, people_on=date(2026, 3, 2)
+        ).users
+    assert [user.username for user in signers[date(2025, 6, 30)]] == ["head.lc"]
+    assert [user.username for user in signers[date(2025, 7, 1)]] == ["head.plch"]
