@@ -23,6 +23,7 @@ from workflow.models import (
     TemplateVersion,
 )
 from workflow.process_templates import (
+    STEP_FIELDS,
     NoVersionInForce,
     TemplateError,
     template_draft,
@@ -121,18 +122,7 @@ class TemplateStepForm(forms.ModelForm):
 
     class Meta:
         model = TemplateStep
-        fields = (
-            "position",
-            "code",
-            "name",
-            "approver_rule",
-            "approver_param",
-            "actions",
-            "deadline_working_days",
-            "reminder_offsets",
-            "escalation_rule",
-            "escalation_param",
-        )
+        fields = STEP_FIELDS
 
     def clean_actions(self):
         # Stored in a fixed order, whatever order the boxes were ticked in.
