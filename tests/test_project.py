@@ -98,3 +98,18 @@ def test_every_route_but_login_and_language_needs_a_login(client, db):
         checked += 1
     assert checked >= 5
     assert client.get(reverse("login")).status_code == 200
+
+
+def test_the_embedded_database_really_runs_in_wal_mode(tmp_path):
+    """The option string is not enough: open the embedded database and ask SQLite itself."""
+    script = (
+        "import django; django.setup(); from django.db import connection;"
+        "cursor = connection.cursor(); cursor.execute('PRAGMA journal_mode');"
+        "print(cursor.fetchone()[0])"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    clean.update({"THIDUA_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"})
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=clean, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "wal"
