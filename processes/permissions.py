@@ -81,6 +81,15 @@ class UserScope:
     def city_wide(self) -> bool:
         return self.board or self.council
 
+    @property
+    def proposing_unit_ids(self) -> frozenset[int]:
+        """Units this user may propose for: where they are head, deputy or secretary."""
+        return frozenset(unit_id for unit_id, held in self.roles.items() if held & set(STAFF_ROLES))
+
+    @property
+    def may_propose(self) -> bool:
+        return self.is_admin or bool(self.proposing_unit_ids)
+
 
 def user_scope(user, *, day: date | None = None, tree: OrgTree | None = None) -> UserScope:
     day = day or today()
@@ -170,7 +179,7 @@ def can_edit(user, nomination: Nomination, *, scope: UserScope | None = None) ->
 def can_propose_in(user, unit: OrganisationUnit, *, scope: UserScope | None = None) -> bool:
     """Create a nomination proposed by ``unit``: its head, deputy or secretary."""
     scope = scope or user_scope(user)
-    return scope.is_admin or _holds(scope, unit.pk, STAFF_ROLES)
+    return scope.is_admin or unit.pk in scope.proposing_unit_ids
 
 
 def nominations_visible_to(user, *, scope: UserScope | None = None) -> QuerySet[Nomination]:

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from processes import errors
 from processes.models import AwardForm, Campaign, DocumentType, Nomination, Nominee, OrganisationUnit, Procedure, Stage
-from processes.permissions import STAFF_ROLES, can_edit, can_view, user_scope
+from processes.permissions import can_edit, can_view, user_scope
 from processes.selectors import available_actions, nomination_page, nomination_timeline
 from processes.services import (
     NOMINEE_FIELDS,
@@ -79,7 +79,7 @@ def nomination_list(request):
             "campaigns": Campaign.objects.only("id", "name"),
             "award_forms": AwardForm.objects.filter(is_active=True).only("id", "name"),
             "base_query": query.urlencode(),
-            "can_propose": scope.is_admin or any(roles & set(STAFF_ROLES) for roles in scope.roles.values()),
+            "can_propose": scope.may_propose,
         },
     )
 
@@ -187,7 +187,7 @@ def _proposing_units(scope):
     units = OrganisationUnit.objects.order_by("name")
     if scope.is_admin:
         return units
-    return units.filter(pk__in=[unit_id for unit_id, roles in scope.roles.items() if roles & set(STAFF_ROLES)])
+    return units.filter(pk__in=scope.proposing_unit_ids)
 
 
 class NomineeForm(forms.ModelForm):

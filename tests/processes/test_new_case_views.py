@@ -94,3 +94,10 @@ def test_a_nominee_of_another_unit_cannot_be_proposed(client, org):
     assert response.status_code == 200
     assert "nominee" in response.context["form"].errors
     assert not Nomination.objects.exists()
+
+
+def test_the_list_offers_opening_a_nomination_only_to_those_who_may(client, org):
+    list_url = reverse("processes:nomination-list")
+    for user, offered in ((org.hospital_secretary, True), (org.hospital_head, True), (org.hospital_member, False)):
+        client.force_login(user)
+        assert client.get(list_url).context["can_propose"] is offered, user
