@@ -58,6 +58,13 @@ class DatedQuerySet(models.QuerySet):
         return rows if valid_to is None else rows.filter(valid_from__lt=valid_to)
 
 
+def valid_period(name: str) -> models.CheckConstraint:
+    """A dated row ends after it starts, or not at all (``valid_to`` is exclusive)."""
+    return models.CheckConstraint(
+        condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")), name=name
+    )
+
+
 class UnitLink(models.Model):
     """A unit's parent for a period. Reorganisations end links and start new ones; none is rewritten."""
 
@@ -78,10 +85,7 @@ class UnitLink(models.Model):
         indexes = [models.Index(fields=["parent", "valid_from"])]
         constraints = [
             models.CheckConstraint(condition=~Q(unit=models.F("parent")), name="unit_link_not_self"),
-            models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
-                name="unit_link_period_valid",
-            ),
+            valid_period("unit_link_period_valid"),
         ]
 
     def __str__(self):
@@ -129,10 +133,7 @@ class Membership(models.Model):
             models.Index(fields=["unit", "role", "valid_from"]),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
-                name="membership_period_valid",
-            ),
+            valid_period("membership_period_valid"),
         ]
 
     def __str__(self):
@@ -754,10 +755,7 @@ class Delegation(models.Model):
         indexes = [models.Index(fields=["unit", "delegator", "valid_from"], name="delegation_lookup")]
         constraints = [
             models.CheckConstraint(condition=~Q(delegator=models.F("delegate")), name="delegation_not_self"),
-            models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
-                name="delegation_period_valid",
-            ),
+            valid_period("delegation_period_valid"),
         ]
 
     def __str__(self):
