@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "viewflow",
+    "viewflow.workflow",
     "workflow",
     "processes",
     "notifications",
@@ -69,6 +71,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+
+# The approval engine (workflow/) asks the award domain who holds a step through this adapter.
+WORKFLOW_SUBJECT = "processes.chains.NominationSubject"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

@@ -936,7 +936,7 @@ def seed_demo(*, password: str = DEMO_PASSWORD) -> SeedResult:
         forms = _load_award_forms(_rows("award-forms.csv"), document_types)
         campaigns = _load_campaigns(units)
         people = _load_users(demo_users, units, password)
-        _load_templates(_rows("chains.csv"), forms)
+        load_chains(forms)
         _load_reorganisation(units, password)
 
     seeded = _seeded_markers()
@@ -1018,12 +1018,16 @@ REFORM_USERS = [
 ]
 
 
-def _load_templates(rows, forms) -> dict:
-    """The three chains as published templates (effective with the 2021 organisation), version 2 of
-    city_regular from the reform day, and the form → template assignments. Only templates this run
-    creates get versions, so a second run changes nothing."""
+#: Steps taken only for some cases: the council votes only on forms with council_vote=yes.
+STEP_CONDITIONS = {("city_regular", "council_review"): "council_vote"}
+
+
+def load_chains(forms: dict) -> dict:
+    """The three chains of chains.csv as published templates (effective with the 2021 organisation),
+    version 2 of city_regular from the reform day, and the form → template assignments of ``forms``
+    (code → AwardForm). Only templates this run creates get versions, so a second run changes nothing."""
     by_chain: dict[str, list[dict]] = {}
-    for row in rows:
+    for row in _rows("chains.csv"):
         by_chain.setdefault(row["chain"], []).append(row)
     templates = {}
     for chain, steps in by_chain.items():
@@ -1046,6 +1050,7 @@ def _load_templates(rows, forms) -> dict:
                 actions=row["actions"].split("|"),
                 deadline_working_days=sla,
                 reminder_offsets=[offset for offset in REMINDER_OFFSETS if offset < sla],
+                condition=STEP_CONDITIONS.get((chain, row["step_code"]), ""),
             )
         template_publish(version=draft, by=None, effective_from=ORGANISATION_FROM, note="Theo chains.csv")
         if chain == "city_regular":

@@ -12,8 +12,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition, can_proceed
+from viewflow.workflow.status import STATUS
 
 from processes import errors
+from processes.approvers import template_for
+from processes.chains import nomination_of
 from processes.guards import award_form_accepts
 from processes.models import (
     AwardForm,
@@ -28,7 +31,25 @@ from processes.models import (
     Stage,
 )
 from processes.permissions import can_edit, can_propose_in, deciding_unit_id, user_scope
+from workflow.approvals import (
+    FlowLockFailed,
+    approval_cancel,
+    approval_decide,
+    approval_lock,
+    approval_resume,
+    approval_start,
+    current_process,
+    decisions_for,
+    is_candidate,
+    lock_failed,
+    locked_task,
+    next_position,
+    open_tasks,
+)
 from workflow.audit import audit_append, audit_entries_for
+from workflow.errors import ActionNotAllowed
+from workflow.models import ApprovalTask, StepAction
+from workflow.process_templates import template_version_for
 
 #: Transition method → the verb of its audit action ``processes.nomination.<verb>``.
 AUDIT_VERBS = {
@@ -185,8 +206,17 @@ def _stale(current: Nomination) -> errors.StaleObject:
 
 
 def _transition(
-    *, nomination: Nomination, by, action: str, comment: str = "", expected_version: int | None = None, data=None
+    *,
+    nomination: Nomination,
+    by,
+    action: str,
+    comment: str = "",
+    expected_version: int | None = None,
+    data=None,
+    authorised: bool = False,
 ) -> Nomination:
+    """Take one FSM transition under the row lock. ``authorised``: the caller already checked who
+    may act (a decision on an open step: holding the step is the permission)."""
     comment = (comment or "").strip()
     if action in REASON_REQUIRED and not comment:
         raise errors.DomainError(_("Please give a reason."))
@@ -199,7 +229,7 @@ def _transition(
                 _("This step is not possible while the nomination is in “%(stage)s”.")
                 % {"stage": current.get_stage_display()}
             )
-        if not meta.has_transition_perm(current, current.stage, by):
+        if not authorised and not meta.has_transition_perm(current, current.stage, by):
             raise errors.PermissionDenied()
         conditions = meta.get_transition(current.stage).conditions
         unmet = [condition.explain(current) for condition in conditions if not condition(current)]
@@ -230,29 +260,174 @@ def nomination_start_cultivation(*, nomination: Nomination, by, expected_version
 
 
 def nomination_submit(
-    *, nomination: Nomination, by, comment: str = "", expected_version: int | None = None
+    *, nomination: Nomination, by, comment: str = "", expected_version: int | None = None, action: str = ""
 ) -> Nomination:
-    """Submit for approval: from cultivate, or straight from discover under the simplified procedure."""
-    action = "submit_simplified" if nomination.stage == Stage.DISCOVER else "submit"
-    return _transition(nomination=nomination, by=by, action=action, comment=comment, expected_version=expected_version)
+    """Submit for approval: from cultivate, or straight from discover under the simplified procedure.
+
+    The approval chain starts in the same transaction, on the template version in force today and
+    the organisation of today; a form with no chain cannot be submitted.
+    """
+    action = action or ("submit_simplified" if nomination.stage == Stage.DISCOVER else "submit")
+    with transaction.atomic():
+        current = _transition(
+            nomination=nomination, by=by, action=action, comment=comment, expected_version=expected_version
+        )
+        today = timezone.localdate()
+        version = template_version_for(template=template_for(nomination=current), on=today)
+        approval_start(subject=current, version=version, structure_on=today)
+    return current
 
 
-def nomination_return(*, nomination: Nomination, by, reason: str, expected_version: int | None = None) -> Nomination:
-    return _transition(
-        nomination=nomination, by=by, action="return_for_completion", comment=reason, expected_version=expected_version
-    )
+def _running_process(nomination: Nomination):
+    process = current_process(nomination)
+    if process is None or process.status in (STATUS.DONE, STATUS.CANCELED):
+        return None
+    return process
 
 
 def nomination_resubmit(
     *, nomination: Nomination, by, comment: str = "", expected_version: int | None = None
 ) -> Nomination:
-    return _transition(
-        nomination=nomination, by=by, action="resubmit", comment=comment, expected_version=expected_version
+    """Send a returned case back up: the chain resumes at the step that returned it."""
+    with transaction.atomic():
+        process = _running_process(nomination)
+        if process is None:
+            return _transition(
+                nomination=nomination, by=by, action="resubmit", comment=comment, expected_version=expected_version
+            )
+        with approval_lock(process.pk):  # the process first, then the nomination: as decisions do
+            current = _transition(
+                nomination=nomination, by=by, action="resubmit", comment=comment, expected_version=expected_version
+            )
+            approval_resume(process=process)
+    return current
+
+
+def nomination_withdraw(*, nomination: Nomination, by, reason: str, expected_version: int | None = None) -> Nomination:
+    """The proposing unit pulls the case back; a running chain ends and its open step closes."""
+    with transaction.atomic():
+        process = _running_process(nomination)
+        if process is None:
+            return _transition(
+                nomination=nomination, by=by, action="withdraw", comment=reason, expected_version=expected_version
+            )
+        with approval_lock(process.pk):
+            current = _transition(
+                nomination=nomination, by=by, action="withdraw", comment=reason, expected_version=expected_version
+            )
+            approval_cancel(process=process)
+    return current
+
+
+# --- decisions on the open step ---------------------------------------------------------------
+
+#: Decision → the transition it takes (approve takes ``award`` only at the last step).
+DECISION_TRANSITIONS = {StepAction.RETURN: "return_for_completion", StepAction.REJECT: "reject"}
+
+
+def _open_task_id(nomination: Nomination) -> int:
+    process = _running_process(nomination)
+    task = open_tasks(process=process).first() if process is not None else None
+    if task is None:
+        raise errors.TransitionNotAllowed(_("No approval step of this nomination is open."))
+    return task.pk
+
+
+def nomination_decide(
+    *,
+    task_id: int,
+    by,
+    action: str,
+    comment: str = "",
+    decision_number: str = "",
+    signed_on: date | None = None,
+) -> Nomination:
+    """Decide an open approval step: approve, return for completion or reject.
+
+    Whoever holds the step (or an administrator) decides; the task is re-read under the process
+    lock, so of two people deciding at once one succeeds and the other is told who decided and
+    when. Return and reject move the nomination (returned, rejected); approving the last step
+    records the signed decision and moves it to replicate; any other approval moves the chain on.
+    Each decision writes one audit entry on the nomination.
+    """
+    comment = (comment or "").strip()
+    if action in (StepAction.RETURN, StepAction.REJECT) and not comment:
+        raise errors.DomainError(_("Please give a reason."))
+    process_id = ApprovalTask.objects.filter(pk=task_id).values_list("process_id", flat=True).first()
+    if process_id is None:
+        raise errors.DomainError(_("This approval step does not exist."))
+    try:
+        with transaction.atomic(), approval_lock(process_id):
+            approval_task = locked_task(task_id)
+            nomination = nomination_of(approval_task.process)
+            if not (by.is_superuser or is_candidate(approval_task, by)):
+                raise _not_yours(approval_task)
+            step = approval_task.step
+            if action not in decisions_for(step):
+                raise ActionNotAllowed()
+            data = {"step": step.code, "task": approval_task.pk}
+            if approval_task.on_behalf_of_id and approval_task.assignee_id == by.pk:
+                data["on_behalf_of"] = approval_task.on_behalf_of.get_username()
+            if action in DECISION_TRANSITIONS:
+                nomination = _transition(
+                    nomination=nomination,
+                    by=by,
+                    action=DECISION_TRANSITIONS[action],
+                    comment=comment,
+                    data=data,
+                    authorised=True,
+                )
+            elif next_position(approval_task.process, step.position) is None:
+                nomination = _award(
+                    nomination=nomination, by=by, decision_number=decision_number, signed_on=signed_on, data=data
+                )
+            else:
+                nomination = _lock_current(nomination, expected_version=None)
+                nomination.version += 1
+                nomination.updated_at = timezone.now()
+                nomination.save(update_fields=["version", "updated_at"])
+                audit_append(
+                    subject=nomination,
+                    actor=by,
+                    action="processes.nomination.step_approved",
+                    from_state=nomination.stage,
+                    to_state=nomination.stage,
+                    comment=comment,
+                    data=data,
+                )
+            approval_decide(approval_task=approval_task, by=by, action=action, comment=comment)
+    except FlowLockFailed:
+        raise lock_failed(task_id) from None
+    return nomination
+
+
+def _not_yours(approval_task) -> errors.PermissionDenied:
+    held_by = [candidate.user for candidate in approval_task.candidates.select_related("user")[:3]]
+    names = ", ".join(user.get_full_name() or user.get_username() for user in held_by)
+    if not names:
+        return errors.PermissionDenied(
+            _("The step “%(step)s” is waiting to be assigned.") % {"step": approval_task.step.name}
+        )
+    return errors.PermissionDenied(
+        _("The step “%(step)s” is held by %(who)s.") % {"step": approval_task.step.name, "who": names}
     )
 
 
+def nomination_return(*, nomination: Nomination, by, reason: str, expected_version: int | None = None) -> Nomination:
+    """Return the case for completion, on its open step."""
+    return nomination_decide(task_id=_open_task_id(nomination), by=by, action=StepAction.RETURN, comment=reason)
+
+
 def nomination_reject(*, nomination: Nomination, by, reason: str, expected_version: int | None = None) -> Nomination:
-    return _transition(nomination=nomination, by=by, action="reject", comment=reason, expected_version=expected_version)
+    """Reject the case, on its open step."""
+    return nomination_decide(task_id=_open_task_id(nomination), by=by, action=StepAction.REJECT, comment=reason)
+
+
+def nomination_approve(*, nomination: Nomination, by, comment: str = "", **decision) -> Nomination:
+    """Approve the case's open step (at the last step ``decision_number`` and ``signed_on`` apply)."""
+    return nomination_decide(
+        task_id=_open_task_id(nomination), by=by, action=StepAction.APPROVE, comment=comment, **decision
+    )
 
 
 def nomination_award(
@@ -263,28 +438,34 @@ def nomination_award(
     signed_on: date | None = None,
     expected_version: int | None = None,
 ) -> Nomination:
-    """Record the signed decision and move the nomination to replicate.
+    """Approve the last step: record the signed decision and move the nomination to replicate."""
+    return nomination_approve(nomination=nomination, by=by, decision_number=decision_number, signed_on=signed_on)
 
-    A deputy (a vice-chairman for city forms) signs on the head's behalf; the decision says so.
-    """
+
+def _award(*, nomination: Nomination, by, decision_number: str, signed_on: date | None, data: dict) -> Nomination:
+    """A deputy (a vice-chairman for city forms) signs on the head's behalf; the decision says so."""
     decision_number = (decision_number or "").strip()
     if not decision_number:
         raise errors.DomainError(_("A decision number is required."))
     signed_on = signed_on or timezone.localdate()
-    with transaction.atomic():
-        scope = user_scope(by, day=signed_on)
-        unit_id = deciding_unit_id(nomination, scope.tree)
-        on_behalf = not scope.roles.get(unit_id, frozenset()) & {Role.HEAD}
-        current = _transition(
-            nomination=nomination,
-            by=by,
-            action="award",
-            expected_version=expected_version,
-            data={"decision_number": decision_number, "signed_on": signed_on.isoformat(), "on_behalf": on_behalf},
-        )
-        Decision.objects.create(
-            nomination=current, number=decision_number, signed_on=signed_on, signer=by, on_behalf=on_behalf
-        )
+    scope = user_scope(by, day=signed_on)
+    unit_id = deciding_unit_id(nomination, scope.tree)
+    on_behalf = not scope.roles.get(unit_id, frozenset()) & {Role.HEAD}
+    current = _transition(
+        nomination=nomination,
+        by=by,
+        action="award",
+        data={
+            **data,
+            "decision_number": decision_number,
+            "signed_on": signed_on.isoformat(),
+            "on_behalf": on_behalf,
+        },
+        authorised=True,
+    )
+    Decision.objects.create(
+        nomination=current, number=decision_number, signed_on=signed_on, signer=by, on_behalf=on_behalf
+    )
     return current
 
 
@@ -292,12 +473,6 @@ def nomination_close(
     *, nomination: Nomination, by, comment: str = "", expected_version: int | None = None
 ) -> Nomination:
     return _transition(nomination=nomination, by=by, action="close", comment=comment, expected_version=expected_version)
-
-
-def nomination_withdraw(*, nomination: Nomination, by, reason: str, expected_version: int | None = None) -> Nomination:
-    return _transition(
-        nomination=nomination, by=by, action="withdraw", comment=reason, expected_version=expected_version
-    )
 
 
 def nomination_update(*, nomination: Nomination, by, expected_version: int | None = None, **fields) -> Nomination:
@@ -336,15 +511,23 @@ def nomination_act(
     decision_number: str = "",
     signed_on: date | None = None,
 ) -> Nomination:
-    """Take the named transition: one entry point for the screens and the admin actions."""
+    """Take the named transition through its service: one entry point for screens and admin actions.
+
+    Return, reject and award act on the case's open approval step (the admin decides it).
+    """
+    common = {"nomination": nomination, "by": by, "expected_version": expected_version}
     if action == "award":
-        return nomination_award(
-            nomination=nomination,
-            by=by,
-            decision_number=decision_number,
-            signed_on=signed_on,
-            expected_version=expected_version,
-        )
+        return nomination_award(**common, decision_number=decision_number, signed_on=signed_on)
+    if action == "return_for_completion":
+        return nomination_return(**common, reason=comment)
+    if action == "reject":
+        return nomination_reject(**common, reason=comment)
+    if action == "withdraw":
+        return nomination_withdraw(**common, reason=comment)
+    if action in ("submit", "submit_simplified"):
+        return nomination_submit(**common, comment=comment, action=action)
+    if action == "resubmit":
+        return nomination_resubmit(**common, comment=comment)
     if action not in AUDIT_VERBS:
         raise errors.DomainError(_("Unknown action."))
     return _transition(nomination=nomination, by=by, action=action, comment=comment, expected_version=expected_version)

@@ -7,6 +7,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from processes.demo import load_chains
 from processes.models import (
     AwardForm,
     Campaign,
@@ -166,6 +167,10 @@ def build_org(day=date(2020, 1, 1)) -> Org:
         member(users[name], unit, role, valid_from=day)
     users["outsider"] = UserFactory(username="outsider")
     users["admin"] = UserFactory(username="admin", is_superuser=True, is_staff=True)
+    city_form = AwardFormFactory(code="BK_CT_UBND_TP", decision_level=DecisionLevel.CITY_CHAIRMAN)
+    unit_form = AwardFormFactory(code="GK", decision_level=DecisionLevel.UNIT_LEVEL_HEAD, default_chain="unit_level")
+    # The three chains of chains.csv, published, and the forms' assignments to them.
+    load_chains({form.code: form for form in (city_form, unit_form)})
     report_type, _ = DocumentType.objects.get_or_create(
         code=DocumentType.ACHIEVEMENT_REPORT, defaults={"name": "Báo cáo thành tích"}
     )
@@ -179,8 +184,8 @@ def build_org(day=date(2020, 1, 1)) -> Org:
         board=board,
         council=council,
         users=users,
-        city_form=AwardFormFactory(code="BK_CT_UBND_TP", decision_level=DecisionLevel.CITY_CHAIRMAN),
-        unit_form=AwardFormFactory(code="GK", decision_level=DecisionLevel.UNIT_LEVEL_HEAD),
+        city_form=city_form,
+        unit_form=unit_form,
         campaign=CampaignFactory(code="HP-2026", launching_unit=city),
         report_type=report_type,
     )
@@ -214,3 +219,42 @@ def attach_file(nomination, document_type, *, user, content=PDF_BYTES, name="bao
         sha256="0" * 64,
         uploaded_by=user,
     )
+
+
+# --- approval chains -----------------------------------------------------------------------------
+
+
+def submitted(org: Org, **kwargs):
+    """A nomination with its report, submitted by the hospital's secretary: its chain is running."""
+    from processes import services
+
+    nomination = make_nomination(org, **kwargs)
+    attach_file(nomination, org.report_type, user=org.hospital_secretary)
+    if nomination.procedure != Procedure.AD_HOC:
+        nomination = services.nomination_start_cultivation(nomination=nomination, by=org.hospital_head)
+    return services.nomination_submit(nomination=nomination, by=org.hospital_secretary)
+
+
+def open_step(nomination):
+    """The nomination's open approval task (None when no step is open)."""
+    from workflow.approvals import current_process, open_tasks
+
+    process = current_process(nomination)
+    return open_tasks(process=process).first() if process is not None else None
+
+
+def holders(approval_task) -> list:
+    return [candidate.user for candidate in approval_task.candidates.all()]
+
+
+def approve_until(nomination, code: str | None = None):
+    """Approve open steps, each by its first holder, until the open step is ``code`` (or the last)."""
+    from processes import services
+    from workflow.approvals import next_position
+
+    while True:
+        task = open_step(nomination)
+        assert task is not None, "no open step"
+        if task.step.code == code or (code is None and next_position(task.process, task.step.position) is None):
+            return Nomination.objects.get(pk=nomination.pk)
+        nomination = services.nomination_decide(task_id=task.pk, by=holders(task)[0], action="approve")

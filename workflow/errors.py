@@ -15,3 +15,17 @@ class WorkflowError(Exception):
         if self.reasons:
             return f"{self.message} " + "; ".join(str(reason) for reason in self.reasons)
         return str(self.message)
+
+
+class StepClosed(WorkflowError):
+    """The task was decided (or cancelled) before this request reached it."""
+
+    default_message = _("This step has already been decided.")
+
+
+class StepBusy(WorkflowError):
+    default_message = _("Someone else is deciding this step right now. Wait a moment and reload the page.")
+
+
+class ActionNotAllowed(WorkflowError):
+    default_message = _("This step does not allow that action.")

@@ -30,6 +30,7 @@ STEP_FIELDS = (
     "reminder_offsets",
     "escalation_rule",
     "escalation_param",
+    "condition",
 )
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from processes import errors, services
 from processes.models import Decision, Nomination, Procedure, Stage
-from tests.factories import attach_file, make_nomination
+from tests.factories import approve_until, attach_file, make_nomination, open_step, submitted
 from workflow.audit import audit_entries_for
 
 ROLES = [
@@ -32,15 +32,21 @@ CITY_FORM_RULES = {
     ("start_cultivation", Stage.DISCOVER): UNIT_HEADS | {"admin"},
     ("submit", Stage.CULTIVATE): UNIT_STAFF | {"admin"},
     ("submit_simplified", Stage.DISCOVER): UNIT_STAFF | {"admin"},
-    ("return_for_completion", Stage.SUMMARISE): UNIT_HEADS | {"director", "board_officer", "admin"} | CITY_DECIDERS,
     ("resubmit", Stage.RETURNED): UNIT_STAFF | {"admin"},
-    ("reject", Stage.SUMMARISE): UNIT_HEADS | {"director", "board_officer", "admin"} | CITY_DECIDERS,
-    ("award", Stage.SUMMARISE): CITY_DECIDERS | {"admin"},
     ("close", Stage.REPLICATE): UNIT_HEADS | {"board_officer", "admin"},
     ("withdraw", Stage.DISCOVER): UNIT_HEADS | {"admin"},
     ("withdraw", Stage.CULTIVATE): UNIT_HEADS | {"admin"},
-    ("withdraw", Stage.SUMMARISE): UNIT_HEADS | {"admin"},
     ("withdraw", Stage.RETURNED): UNIT_HEADS | {"admin"},
+}
+# In summarise the case is decided on its open approval step, by whoever holds it (or an admin):
+# (action, the open step) → who may. The hospital's head confirms first; the chairman decides last.
+CITY_STEP_RULES = {
+    ("return_for_completion", "unit_confirm"): {"hospital_head", "admin"},
+    ("reject", "unit_confirm"): {"hospital_head", "admin"},
+    ("return_for_completion", "board_intake"): {"board_officer", "admin"},
+    ("reject", "proposer_submit"): {"director", "admin"},
+    ("award", "chairman_decision"): CITY_DECIDERS | {"admin"},
+    ("withdraw", "board_appraisal"): UNIT_HEADS | {"admin"},
 }
 TARGETS = {
     "start_cultivation": Stage.CULTIVATE,
@@ -93,27 +99,54 @@ def test_city_form_transition_allowed_only_for_roles_the_tree_grants(org, role, 
         assert Nomination.objects.get(pk=nomination.pk).stage == stage
 
 
-UNIT_FORM_RULES = {
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("action", "step"), list(CITY_STEP_RULES))
+def test_in_summarise_only_the_holder_of_the_open_step_decides(org, role, action, step):
+    nomination = approve_until(submitted(org), step)
+    user = getattr(org, role)
+    if role in CITY_STEP_RULES[(action, step)]:
+        assert _act(nomination, user, action).stage == TARGETS[action]
+        assert open_step(nomination) is None
+    else:
+        with pytest.raises(errors.PermissionDenied):
+            _act(nomination, user, action)
+        assert Nomination.objects.get(pk=nomination.pk).stage == Stage.SUMMARISE
+        assert open_step(nomination).step.code == step
+
+
+UNIT_STEP_RULES = {
     # A unit-level form is decided by the department director; the city and the Board play no part.
-    ("award", Stage.SUMMARISE): {"director", "admin"},
-    ("return_for_completion", Stage.SUMMARISE): UNIT_HEADS | {"director", "admin"} | CITY_DECIDERS,
-    ("close", Stage.REPLICATE): UNIT_HEADS | {"admin"},
+    ("award", "level_decision"): {"director", "admin"},
+    ("return_for_completion", "unit_confirm"): {"hospital_head", "admin"},
 }
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("action", "stage"), list(UNIT_FORM_RULES))
-def test_unit_level_form_is_decided_by_the_department_not_the_city(org, role, action, stage):
-    nomination = _put_in_stage(_ready_nomination(org, award_form=org.unit_form), stage)
+@pytest.mark.parametrize(("action", "step"), list(UNIT_STEP_RULES))
+def test_unit_level_form_is_decided_by_the_department_not_the_city(org, role, action, step):
+    nomination = approve_until(submitted(org, award_form=org.unit_form), step)
     user = getattr(org, role)
-    if role in UNIT_FORM_RULES[(action, stage)]:
+    if role in UNIT_STEP_RULES[(action, step)]:
         assert _act(nomination, user, action).stage == TARGETS[action]
     else:
         with pytest.raises(errors.PermissionDenied):
             _act(nomination, user, action)
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_a_unit_level_case_is_closed_by_its_unit(org, role):
+    nomination = _put_in_stage(_ready_nomination(org, award_form=org.unit_form), Stage.REPLICATE)
+    user = getattr(org, role)
+    if role in UNIT_HEADS | {"admin"}:
+        assert _act(nomination, user, "close").stage == Stage.CLOSED
+    else:
+        with pytest.raises(errors.PermissionDenied):
+            _act(nomination, user, "close")
+
+
 ALL_SOURCES = {action: {stage for (name, stage) in CITY_FORM_RULES if name == action} for action in TARGETS}
+for _action in ("return_for_completion", "reject", "award", "withdraw"):
+    ALL_SOURCES[_action].add(Stage.SUMMARISE)
 
 
 @pytest.mark.parametrize(
@@ -147,8 +180,8 @@ def test_nobody_acts_on_their_own_nomination(org):
 
 
 def test_award_records_the_decision_and_whether_it_was_signed_on_behalf(org):
-    by_chairman = _put_in_stage(_ready_nomination(org), Stage.SUMMARISE)
-    by_vice = _put_in_stage(_ready_nomination(org), Stage.SUMMARISE)
+    by_chairman = approve_until(submitted(org))
+    by_vice = approve_until(submitted(org))
     services.nomination_award(nomination=by_chairman, by=org.chairman, decision_number="1/QĐ")
     services.nomination_award(nomination=by_vice, by=org.vice_chairman, decision_number="2/QĐ")
     by_chairman.refresh_from_db()
@@ -159,14 +192,14 @@ def test_award_records_the_decision_and_whether_it_was_signed_on_behalf(org):
 
 @pytest.mark.parametrize("action", ["return_for_completion", "reject", "withdraw"])
 def test_returning_rejecting_and_withdrawing_need_a_reason(org, action):
-    nomination = _put_in_stage(_ready_nomination(org), Stage.SUMMARISE)
+    nomination = submitted(org)
     with pytest.raises(errors.DomainError):
         services.nomination_act(nomination=nomination, by=org.admin, action=action, comment="   ")
     assert Nomination.objects.get(pk=nomination.pk).stage == Stage.SUMMARISE
 
 
 def test_award_without_a_decision_number_changes_nothing(org):
-    nomination = _put_in_stage(_ready_nomination(org), Stage.SUMMARISE)
+    nomination = approve_until(submitted(org))
     with pytest.raises(errors.DomainError):
         services.nomination_award(nomination=nomination, by=org.chairman, decision_number="")
     nomination.refresh_from_db()

@@ -1,0 +1,53 @@
+"""The award domain as seen by the approval engine (``settings.WORKFLOW_SUBJECT``).
+
+``workflow`` knows a running approval only by its subject's type and id; this adapter answers its
+two questions for a nomination: who holds a step on a given day (``processes.approvers``, over the
+tree of the case's start date), and which optional steps apply (the award form's council vote and
+public posting).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from processes import errors
+from processes.approvers import resolve_approvers
+from processes.models import Nomination
+from workflow.approvals import StepAssignment
+
+#: Marks a template step's ``condition`` may name.
+COUNCIL_VOTE = "council_vote"
+PUBLIC_POSTING = "public_posting"
+
+
+def nomination_of(process) -> Nomination:
+    return Nomination.objects.select_related("award_form", "nominee", "unit").get(pk=process.subject_id)
+
+
+class NominationSubject:
+    def assign(self, *, process, step, day: date) -> StepAssignment:
+        nomination = nomination_of(process)
+        try:
+            found = resolve_approvers(
+                nomination=nomination, step=step, structure_on=process.structure_on, people_on=day
+            )
+        except errors.NoApprover as exc:
+            exc.unit_id = exc.unit.pk if exc.unit is not None else None
+            exc.unit_label = str(exc.unit) if exc.unit is not None else ""
+            raise
+        return StepAssignment(
+            users=found.users,
+            unit_id=found.unit.pk if found.unit else None,
+            unit_label=str(found.unit) if found.unit else "",
+            on_behalf_of=found.on_behalf_of,
+            note=found.reason,
+        )
+
+    def flags(self, process) -> set[str]:
+        form = nomination_of(process).award_form
+        flags = set()
+        if form.council_vote:
+            flags.add(COUNCIL_VOTE)
+        if form.public_posting_working_days:
+            flags.add(PUBLIC_POSTING)
+        return flags
