@@ -56,7 +56,8 @@ from processes.models import (
     UnitKind,
     UnitLink,
 )
-from workflow.models import ProcessTemplate
+from workflow.approvals import current_process, next_position, open_tasks
+from workflow.models import ApproverRule, ProcessTemplate, StepAction
 from workflow.process_templates import template_draft, template_publish
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -800,15 +801,25 @@ class Story:
         return self.person(self.unit.code, Role.SECRETARY)
 
     @property
-    def reviewer(self):
-        """Who returns or rejects: the Board for city forms, the deciding level's head otherwise."""
-        return self.person("HP.SNV.BTDKT", Role.MEMBER) if self.city_form else self.person(self.parent_code, Role.HEAD)
+    def chain(self) -> str:
+        return "city_simplified" if self.plan.procedure == Procedure.AD_HOC else self.form.default_chain
 
-    @property
-    def decider(self):
-        if not self.city_form:
-            return self.person(self.parent_code, Role.HEAD)
-        return self.person("HP", Role.DEPUTY if self.plan.vice_chairman_signs else Role.HEAD)
+    def holder(self, task):
+        """Who takes the step: its holder; the vice-chairman where the plan has him sign."""
+        users = [candidate.user for candidate in task.candidates.all()]
+        if self.plan.vice_chairman_signs and task.step.approver_rule == ApproverRule.CITY_CHAIRMAN:
+            return self.person("HP", Role.DEPUTY)
+        return users[0]
+
+    def advance(self, nomination, code: str | None):
+        """Approve open steps, each by its holder, until the open step is ``code`` (None: the last)."""
+        while True:
+            process = current_process(nomination)
+            task = open_tasks(process=process).first()
+            last = next_position(process, task.step.position) is None
+            if task.step.code == code or (code is None and last):
+                return nomination, task
+            nomination = services.nomination_decide(task_id=task.pk, by=self.holder(task), action=StepAction.APPROVE)
 
     def upload(self, nomination, code, by, *, revision=False):
         from processes.dossiers import dossier_upload
@@ -859,15 +870,25 @@ class Story:
         elif step == "submit":
             nomination = services.nomination_submit(nomination=nomination, by=self.secretary)
         elif step == "return":
-            nomination = services.nomination_return(nomination=nomination, by=self.reviewer, reason=note)
+            nomination, task = self.advance(nomination, RETURN_AT[self.chain])
+            nomination = services.nomination_decide(
+                task_id=task.pk, by=self.holder(task), action=StepAction.RETURN, comment=note
+            )
         elif step == "resubmit":
             nomination = services.nomination_resubmit(nomination=nomination, by=self.secretary)
         elif step == "reject":
-            nomination = services.nomination_reject(nomination=nomination, by=self.reviewer, reason=note)
+            nomination, task = self.advance(nomination, REJECT_AT[self.chain])
+            nomination = services.nomination_decide(
+                task_id=task.pk, by=self.holder(task), action=StepAction.REJECT, comment=note
+            )
         elif step == "award":
-            signed_on = min(plan.signed_on, timezone.localdate())
-            nomination = services.nomination_award(
-                nomination=nomination, by=self.decider, decision_number=note, signed_on=signed_on
+            nomination, task = self.advance(nomination, None)
+            nomination = services.nomination_decide(
+                task_id=task.pk,
+                by=self.holder(task),
+                action=StepAction.APPROVE,
+                decision_number=note,
+                signed_on=min(plan.signed_on, timezone.localdate()),
             )
         elif step == "close":
             nomination = services.nomination_close(nomination=nomination, by=self.head)
@@ -1018,6 +1039,9 @@ REFORM_USERS = [
 ]
 
 
+#: Where the demo's returns and rejections happen in each chain.
+RETURN_AT = {"city_regular": "board_intake", "city_simplified": "board_appraisal", "unit_level": "unit_confirm"}
+REJECT_AT = {"city_regular": "board_appraisal", "city_simplified": "board_appraisal", "unit_level": "level_decision"}
 #: Steps taken only for some cases: the council votes only on forms with council_vote=yes.
 STEP_CONDITIONS = {("city_regular", "council_review"): "council_vote"}
 

@@ -14,7 +14,6 @@ from django.urls import reverse
 
 from processes import services
 from processes.models import (
-    ChainAssignment,
     CultivationMilestone,
     Decision,
     Delegation,
@@ -29,9 +28,9 @@ from processes.models import (
     Stage,
     UnitLink,
 )
-from tests.factories import PDF_BYTES, NomineeFactory, UnitFactory, attach_file, make_nomination
+from tests.factories import PDF_BYTES, NomineeFactory, UnitFactory, approve_until, attach_file, make_nomination
 from workflow.audit import audit_entries_for
-from workflow.models import AuditEntry, ProcessTemplate
+from workflow.models import AuditEntry
 
 #: Append-only logs: nobody adds to them by hand.
 NO_ADD_PAGE = {DossierDownload}
@@ -107,9 +106,7 @@ def test_superuser_opens_every_changelist_add_and_change_page(admin_client, org)
     PriorAward.objects.create(nominee=nomination.nominee, award_form=org.unit_form, year=2025)
     CultivationMilestone.objects.create(nomination=nomination, title="Đăng ký sáng kiến")
     DossierDownload.objects.create(file=DossierFile.objects.get(), user=org.admin)
-    services.nomination_award(nomination=nomination, by=org.chairman, decision_number="7/QĐ-UBND")
-    template = ProcessTemplate.objects.create(code="city_regular", name="Khen thưởng cấp thành phố")
-    ChainAssignment.objects.create(award_form=org.city_form, template=template)
+    services.nomination_award(nomination=approve_until(nomination), by=org.chairman, decision_number="7/QĐ-UBND")
     Delegation.objects.create(
         delegator=org.hospital_head, delegate=org.hospital_deputy, unit=org.hospital, valid_from=date(2026, 1, 1)
     )
@@ -177,7 +174,7 @@ def test_adding_a_nomination_goes_through_the_service(admin_client, org):
     assert response.status_code == 200
     assert response.context["adminform"].form.non_field_errors()
     assert Nomination.objects.count() == 1
-    assert AuditEntry.objects.count() == 1
+    assert audit_entries_for(created).count() == 1
 
 
 def test_start_cultivation_action_moves_the_nomination_and_writes_an_audit_entry(admin_client, org):
@@ -198,7 +195,7 @@ def test_start_cultivation_action_moves_the_nomination_and_writes_an_audit_entry
 def test_a_step_not_allowed_shows_an_error_for_that_nomination_and_changes_nothing(admin_client, org):
     waiting = make_nomination(org)  # discover: closing is not a step from here
     awarded = _in_summarise(org)
-    services.nomination_award(nomination=awarded, by=org.chairman, decision_number="12/QĐ-UBND")
+    services.nomination_award(nomination=approve_until(awarded), by=org.chairman, decision_number="12/QĐ-UBND")
     entries_before = AuditEntry.objects.count()
 
     response = _act(admin_client, "close", [waiting, awarded])
@@ -287,7 +284,7 @@ def test_every_changelist_runs_a_constant_number_of_queries(admin_client, org):
 
 
 def test_adding_a_decision_records_the_award_through_the_service(admin_client, org):
-    nomination = _in_summarise(org)
+    nomination = approve_until(_in_summarise(org))
     data = {"nomination": nomination.pk, "number": "345/QĐ-UBND", "signed_on": "2026-05-04"}
     assert admin_client.post(_url(Decision, "add"), data).status_code == 302
     decision = Decision.objects.get()

@@ -272,8 +272,9 @@ def test_a_headless_unit_still_offers_its_deputies_for_reassignment(org):
 
 
 def test_template_for_prefers_the_exact_procedure_then_the_forms_default(org):
-    regular = ProcessTemplate.objects.create(code="city_regular", name="Thông thường")
-    simplified = ProcessTemplate.objects.create(code="city_simplified", name="Đơn giản")
+    ChainAssignment.objects.all().delete()
+    regular = ProcessTemplate.objects.create(code="regular", name="Thông thường")
+    simplified = ProcessTemplate.objects.create(code="simplified", name="Đơn giản")
     ChainAssignment.objects.create(award_form=org.city_form, procedure="", template=regular)
     ChainAssignment.objects.create(award_form=org.city_form, procedure=Procedure.AD_HOC, template=simplified)
 

@@ -9,7 +9,6 @@ from processes import errors, services
 from processes.models import Nomination, Stage
 from tests.factories import NomineeFactory, attach_file, make_nomination
 from workflow.audit import audit_entries_for
-from workflow.models import AuditEntry
 
 
 def _create(org, nominee, **extra):
@@ -39,7 +38,7 @@ def test_second_open_nomination_for_the_same_nominee_form_and_campaign_is_refuse
     with pytest.raises(errors.DuplicateNomination):
         _create(org, nominee)
     assert Nomination.objects.count() == 1
-    assert AuditEntry.objects.count() == 1
+    assert audit_entries_for(first).count() == 1
 
     services.nomination_withdraw(nomination=first, by=org.hospital_head, reason="Hồ sơ lập nhầm")
     again = _create(org, nominee)
