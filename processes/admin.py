@@ -693,3 +693,44 @@ class DelegationAdmin(admin.ModelAdmin):
     raw_id_fields = ("delegator", "delegate")
     fields = ("unit", "delegator", "delegate", "valid_from", "valid_to", "reason")
     date_hierarchy = "valid_from"
+
+    def get_readonly_fields(self, request, obj=None):
+        # A delegation is a record of what was decided: made through the service, never edited.
+        return self.fields if obj is not None else ()
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None:
+            return form
+
+        class CheckedDelegationForm(form):
+            def clean(self):
+                data = super().clean()
+                if all(data.get(name) for name in ("delegator", "delegate", "unit", "valid_from")):
+                    try:
+                        services.delegation_check(
+                            by=request.user,
+                            delegator=data["delegator"],
+                            delegate=data["delegate"],
+                            unit=data["unit"],
+                            valid_from=data["valid_from"],
+                        )
+                    except errors.DomainError as error:
+                        raise ValidationError(str(error)) from error
+                return data
+
+        return CheckedDelegationForm
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        created = services.delegation_create(
+            by=request.user,
+            delegator=obj.delegator,
+            delegate=obj.delegate,
+            unit=obj.unit,
+            valid_from=obj.valid_from,
+            valid_to=obj.valid_to,
+            reason=obj.reason,
+        )
+        obj.pk = created.pk

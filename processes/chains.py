@@ -14,10 +14,15 @@ from processes import errors
 from processes.approvers import resolve_approvers
 from processes.models import Nomination
 from workflow.approvals import StepAssignment
+from workflow.audit import audit_append
 
 #: Marks a template step's ``condition`` may name.
 COUNCIL_VOTE = "council_vote"
 PUBLIC_POSTING = "public_posting"
+
+
+def process_subject_id(approval_task) -> int:
+    return approval_task.process.subject_id
 
 
 def nomination_of(process) -> Nomination:
@@ -41,6 +46,24 @@ class NominationSubject:
             unit_label=str(found.unit) if found.unit else "",
             on_behalf_of=found.on_behalf_of,
             note=found.reason,
+        )
+
+    def task_opened(self, *, approval_task, assignment: StepAssignment) -> None:
+        """Who was given the step, and why (a delegation, a stand-in for the nominee), on the case's log."""
+        data = {
+            "step": approval_task.step.code,
+            "task": approval_task.pk,
+            "holders": [user.get_username() for user in assignment.users],
+            "due_at": approval_task.due_at.isoformat(),
+            "how": assignment.note,
+        }
+        if assignment.on_behalf_of is not None:
+            data["on_behalf_of"] = assignment.on_behalf_of.get_username()
+        audit_append(
+            subject=Nomination(pk=process_subject_id(approval_task)),
+            actor=None,
+            action="processes.nomination.step_opened",
+            data=data,
         )
 
     def flags(self, process) -> set[str]:

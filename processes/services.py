@@ -15,13 +15,14 @@ from django_fsm import ConcurrentTransition, can_proceed
 from viewflow.workflow.status import STATUS
 
 from processes import errors
-from processes.approvers import template_for
+from processes.approvers import eligible_for_reassignment, template_for
 from processes.chains import nomination_of
 from processes.guards import award_form_accepts
 from processes.models import (
     AwardForm,
     Campaign,
     Decision,
+    Delegation,
     Membership,
     Nomination,
     Nominee,
@@ -36,6 +37,7 @@ from workflow.approvals import (
     approval_cancel,
     approval_decide,
     approval_lock,
+    approval_reassign,
     approval_resume,
     approval_start,
     current_process,
@@ -531,3 +533,117 @@ def nomination_act(
     if action not in AUDIT_VERBS:
         raise errors.DomainError(_("Unknown action."))
     return _transition(nomination=nomination, by=by, action=action, comment=comment, expected_version=expected_version)
+
+
+# --- who holds a step ----------------------------------------------------------------------------
+
+
+def may_reassign(user, approval_task: ApprovalTask) -> bool:
+    """An administrator, or a secretary of the step's unit or of a unit above it (the owning level)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if approval_task.unit_id is None:
+        return False
+    scope = user_scope(user)
+    owning = {approval_task.unit_id, *scope.tree.ancestors(approval_task.unit_id)}
+    return any(Role.SECRETARY in scope.roles.get(unit_id, frozenset()) for unit_id in owning)
+
+
+def reassignment_choices(approval_task: ApprovalTask) -> list:
+    """Who may be given the step: those the rule allows on that day (the resolved holders, the head
+    they stand in for, the unit's deputies); for a step nobody holds, the active members of its unit."""
+    process = approval_task.process
+    nomination = nomination_of(process)
+    today = timezone.localdate()
+    try:
+        return eligible_for_reassignment(
+            nomination=nomination, step=approval_task.step, structure_on=process.structure_on, people_on=today
+        )
+    except errors.NoApprover:
+        if approval_task.unit_id is None:
+            return []
+        rows = (
+            Membership.objects.on(today)
+            .filter(unit_id=approval_task.unit_id, user__is_active=True)
+            .exclude(user_id=nomination.nominee.user_id)
+            .select_related("user")
+            .order_by("role", "user_id")
+        )
+        return list({row.user_id: row.user for row in rows}.values())
+
+
+def step_reassign(*, task_id: int, to, by, reason: str) -> ApprovalTask:
+    """Give an open step to another eligible user, with a reason; audited on the nomination."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise errors.DomainError(_("Please give a reason."))
+    process_id = ApprovalTask.objects.filter(pk=task_id).values_list("process_id", flat=True).first()
+    if process_id is None:
+        raise errors.DomainError(_("This approval step does not exist."))
+    try:
+        with transaction.atomic(), approval_lock(process_id):
+            approval_task = locked_task(task_id)
+            if not may_reassign(by, approval_task):
+                raise errors.PermissionDenied(
+                    _("Only a secretary of the step's level or an administrator may reassign it.")
+                )
+            if to.pk not in {user.pk for user in reassignment_choices(approval_task)}:
+                raise errors.DomainError(
+                    _("%(who)s cannot take this step.") % {"who": to.get_full_name() or to.get_username()}
+                )
+            before = [candidate.user.get_username() for candidate in approval_task.candidates.select_related("user")]
+            approval_reassign(approval_task=approval_task, to=to, by=by, reason=reason)
+            audit_append(
+                subject=nomination_of(approval_task.process),
+                actor=by,
+                action="processes.nomination.step_reassigned",
+                comment=reason,
+                data={
+                    "step": approval_task.step.code,
+                    "task": approval_task.pk,
+                    "from": before,
+                    "to": to.get_username(),
+                },
+            )
+    except FlowLockFailed:
+        raise lock_failed(task_id) from None
+    return approval_task
+
+
+def delegation_create(
+    *, by, delegator, delegate, unit: OrganisationUnit, valid_from: date, valid_to: date | None = None, reason=""
+) -> Delegation:
+    """A head names a stand-in for a date range; steps made in it go to the stand-in, on the head's behalf."""
+    delegation_check(by=by, delegator=delegator, delegate=delegate, unit=unit, valid_from=valid_from)
+    delegation = Delegation(
+        delegator=delegator, delegate=delegate, unit=unit, valid_from=valid_from, valid_to=valid_to, reason=reason
+    )
+    delegation.full_clean()
+    with transaction.atomic():
+        delegation.save(force_insert=True)
+        audit_append(
+            subject=delegation,
+            actor=by,
+            action="processes.delegation.created",
+            comment=reason,
+            data={
+                "delegator": delegator.get_username(),
+                "delegate": delegate.get_username(),
+                "unit": unit.code,
+                "valid_from": valid_from.isoformat(),
+                "valid_to": valid_to.isoformat() if valid_to else None,
+            },
+        )
+    return delegation
+
+
+def delegation_check(*, by, delegator, delegate, unit: OrganisationUnit, valid_from: date) -> None:
+    """Raise the reason a delegation cannot be made (for forms to show before saving)."""
+    if not (by.is_superuser or by.pk == delegator.pk):
+        raise errors.PermissionDenied(_("Only the head themselves or an administrator may delegate."))
+    if not Membership.objects.on(valid_from).filter(unit=unit, user=delegator, role=Role.HEAD).exists():
+        raise errors.DomainError(_("%(who)s does not head this unit on that day.") % {"who": delegator})
+    if not Membership.objects.on(valid_from).filter(unit=unit, user=delegate).exists():
+        raise errors.DomainError(_("The stand-in must belong to the unit."))
