@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 
 from processes.models import (
@@ -23,6 +24,7 @@ from processes.models import (
     UnitKind,
 )
 from processes.organisation import OrgTree, memberships_on, today
+from workflow.models import ApprovalCandidate
 
 
 class Capacity(StrEnum):
@@ -35,6 +37,7 @@ class Capacity(StrEnum):
     BOARD = "board"  # officer of the Emulation and Commendation Board, for city-level forms
     COUNCIL = "council"  # member of the Emulation and Commendation Council, for city-level forms
     DECIDER = "decider"  # head (or deputy, on the head's behalf) of the unit deciding the form
+    STEP_HOLDER = "step_holder"  # holds an open approval step of the nomination (a delegate, a stand-in)
 
 
 C = Capacity
@@ -76,6 +79,7 @@ class UserScope:
     board: bool
     council: bool
     tree: OrgTree
+    holding: frozenset[int] = frozenset()  # nominations with an open approval step this user holds
 
     @property
     def city_wide(self) -> bool:
@@ -107,6 +111,11 @@ def user_scope(user, *, day: date | None = None, tree: OrgTree | None = None) ->
         else:
             member_units.add(unit_id)
     kinds = {tree.kind.get(unit_id) for unit_id in roles}
+    holding = ApprovalCandidate.objects.filter(
+        user=user,
+        is_open=True,
+        approval_task__process__subject_type=ContentType.objects.get_for_model(Nomination),
+    ).values_list("approval_task__process__subject_id", flat=True)
     return UserScope(
         user_id=user.pk,
         is_admin=user.is_superuser,
@@ -116,6 +125,7 @@ def user_scope(user, *, day: date | None = None, tree: OrgTree | None = None) ->
         board=UnitKind.BOARD in kinds,
         council=UnitKind.COUNCIL in kinds,
         tree=tree,
+        holding=frozenset(holding),
     )
 
 
@@ -140,6 +150,8 @@ def capacities(user, nomination: Nomination, *, scope: UserScope | None = None) 
         # Nobody acts on their own nomination; they may still follow it.
         return frozenset({C.UNIT_MEMBER})
     found: set[Capacity] = set()
+    if nomination.pk in scope.holding:
+        found.add(C.STEP_HOLDER)
     unit_id = nomination.unit_id
     if _holds(scope, unit_id, HEAD_ROLES):
         found.add(C.UNIT_HEAD)
@@ -190,7 +202,11 @@ def nominations_visible_to(user, *, scope: UserScope | None = None) -> QuerySet[
         return nominations.none()
     if scope.is_admin:
         return nominations
-    visible = Q(unit_id__in=scope.staff_units | scope.member_units) | Q(nominee__user_id=scope.user_id)
+    visible = (
+        Q(unit_id__in=scope.staff_units | scope.member_units)
+        | Q(nominee__user_id=scope.user_id)
+        | Q(pk__in=scope.holding)
+    )
     if scope.city_wide:
         visible |= Q(award_form__decision_level=DecisionLevel.CITY_CHAIRMAN)
     # Deciders of unit-level forms sit at or above the proposing unit, so staff_units covers them.

@@ -13,7 +13,9 @@ from django_fsm import can_proceed
 
 from processes.models import Nomination, Stage
 from processes.permissions import TRANSITION_RULES, UserScope, can_transition, nominations_visible_to
+from workflow.approvals import decisions_for, inbox, next_position, open_tasks, processes_of
 from workflow.audit import audit_entries_for
+from workflow.models import ApprovalTask, StepAction, TemplateStep
 
 PAGE_SIZE = 50
 
@@ -82,10 +84,16 @@ class AvailableAction:
     blocked_by: list  # the guard messages that keep it closed now; empty when it can be taken
 
 
+#: Taken on the open approval step, not as a plain transition (see ``approval_steps``).
+STEP_DECISIONS = {"return_for_completion", "reject", "award"}
+
+
 def available_actions(*, user, nomination: Nomination, scope: UserScope) -> list[AvailableAction]:
     """The transitions this user may take from the current stage, with what still blocks each."""
     actions = []
     for name in TRANSITION_RULES:
+        if name in STEP_DECISIONS:
+            continue
         method = getattr(nomination, name)
         if not can_proceed(method, check_conditions=False):
             continue
@@ -112,6 +120,9 @@ TIMELINE_LABELS = {
     "processes.nomination.closed": _("Case closed"),
     "processes.nomination.withdrawn": _("Withdrawn by the unit"),
     "processes.nomination.updated": _("Dossier text edited"),
+    "processes.nomination.step_opened": _("Step opened"),
+    "processes.nomination.step_approved": _("Step approved"),
+    "processes.nomination.step_reassigned": _("Step reassigned"),
     "processes.dossier.uploaded": _("File uploaded"),
 }
 
@@ -120,8 +131,84 @@ def nomination_timeline(nomination: Nomination) -> list:
     """The nomination's audit entries, oldest first, labelled for people."""
     stages = dict(Stage.choices)
     entries = list(audit_entries_for(nomination))
+    step_names = dict(
+        TemplateStep.objects.filter(version__processes__in=processes_of(nomination)).values_list("code", "name")
+    )
     for entry in entries:
+        entry.step_name = step_names.get((entry.data or {}).get("step"), "")
         entry.label = TIMELINE_LABELS.get(entry.action, entry.action)
         entry.from_label = stages.get(entry.from_state, entry.from_state)
         entry.to_label = stages.get(entry.to_state, entry.to_state)
     return entries
+
+
+# --- approval steps ------------------------------------------------------------------------------
+
+
+@dataclass
+class OpenStep:
+    task: ApprovalTask
+    holders: list
+    overdue: bool
+    decisions: list  # (action, label) the viewer may take; empty when the step is not theirs
+    is_last: bool
+    may_reassign: bool
+    reassign_to: list
+
+
+def approval_steps(*, user, nomination: Nomination) -> tuple[list[OpenStep], list[ApprovalTask]]:
+    """The nomination's open steps (holder, due time, what the viewer may do) and its decided steps,
+    oldest first, over every run of its chain: a constant number of queries."""
+    from processes.services import may_reassign, reassignment_choices
+
+    runs = processes_of(nomination)
+    now = timezone.now()
+    open_rows = []
+    for task in open_tasks(processes=runs).select_related("process__version"):
+        holders = [candidate.user for candidate in task.candidates.all()]
+        mine = user.is_superuser or any(holder.pk == user.pk for holder in holders)
+        reassigns = may_reassign(user, task)
+        open_rows.append(
+            OpenStep(
+                task=task,
+                holders=holders,
+                overdue=task.due_at < now,
+                decisions=[(action, StepAction(action).label) for action in decisions_for(task.step)] if mine else [],
+                is_last=next_position(task.process, task.step.position) is None,
+                may_reassign=reassigns,
+                reassign_to=[holder for holder in reassignment_choices(task) if holder not in holders]
+                if reassigns
+                else [],
+            )
+        )
+    history = list(
+        ApprovalTask.objects.filter(process__in=runs, closed_at__isnull=False)
+        .exclude(action="")
+        .select_related("step", "decided_by", "on_behalf_of")
+        .order_by("closed_at", "pk")
+    )
+    return open_rows, history
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list  # (ApprovalTask, Nomination)
+    next_cursor: str | None
+
+
+def inbox_page(*, user, cursor: str | None = None, size: int = PAGE_SIZE) -> InboxPage:
+    """The open steps ``user`` holds, soonest due first, by keyset; each with its nomination."""
+    rows = inbox(user)
+    after = _parse_cursor(cursor)
+    if after:
+        moment, pk = after
+        rows = rows.filter(Q(due_at__gt=moment) | Q(due_at=moment, pk__gt=pk))
+    found = list(rows[: size + 1])
+    has_more = len(found) > size
+    found = found[:size]
+    nominations = Nomination.objects.select_related("nominee", "award_form", "unit").in_bulk(
+        [task.process.subject_id for task in found]
+    )
+    pairs = [(task, nominations[task.process.subject_id]) for task in found if task.process.subject_id in nominations]
+    last = found[-1] if has_more else None
+    return InboxPage(rows=pairs, next_cursor=f"{last.due_at.isoformat()}|{last.pk}" if last else None)

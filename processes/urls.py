@@ -10,6 +10,9 @@ urlpatterns = [
     path("nominations/<int:pk>/", views.nomination_detail, name="nomination-detail"),
     path("nominations/<int:pk>/transition/", views.nomination_transition, name="nomination-transition"),
     path("nominations/<int:pk>/edit/", views.nomination_edit, name="nomination-edit"),
+    path("nominations/<int:pk>/steps/<int:task_id>/decide/", views.step_decide, name="step-decide"),
+    path("nominations/<int:pk>/steps/<int:task_id>/reassign/", views.step_reassign_view, name="step-reassign"),
+    path("inbox/", views.inbox, name="inbox"),
     path("nominations/<int:pk>/files/", dossier_views.dossier_upload, name="dossier-upload"),
     path("files/<int:pk>/download/", dossier_views.dossier_download, name="dossier-download"),
 ]

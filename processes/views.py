@@ -1,23 +1,29 @@
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from processes import errors
 from processes.models import AwardForm, Campaign, DocumentType, Nomination, Nominee, OrganisationUnit, Procedure, Stage
 from processes.permissions import can_edit, can_view, user_scope
-from processes.selectors import available_actions, nomination_page, nomination_timeline
+from processes.selectors import approval_steps, available_actions, inbox_page, nomination_page, nomination_timeline
 from processes.services import (
     NOMINEE_FIELDS,
     REASON_REQUIRED,
     nomination_act,
     nomination_create,
+    nomination_decide,
     nomination_update,
     nominee_create,
+    step_reassign,
 )
+from workflow.errors import WorkflowError
+from workflow.models import ApprovalTask
 
 ACTION_LABELS = {
     "start_cultivation": _("Start cultivation"),
@@ -105,11 +111,14 @@ def _render_detail(request, nomination, scope, *, edit_form=None, posted=None, s
                 "expected_version": nomination.version,
             }
         )
+    open_steps, decided_steps = approval_steps(user=request.user, nomination=nomination)
     return render(
         request,
         "processes/nomination_detail.html",
         {
             "nomination": nomination,
+            "open_steps": open_steps,
+            "decided_steps": decided_steps,
             "actions": actions,
             "posted": posted or {},
             "timeline": nomination_timeline(nomination),
@@ -155,6 +164,69 @@ def nomination_transition(request, pk):
         return _render_detail(request, nomination, scope, posted=posted, status=409)
     messages.success(request, _("Done: the nomination is now “%(stage)s”.") % {"stage": updated.get_stage_display()})
     return redirect("processes:nomination-detail", pk=nomination.pk)
+
+
+def _step_of(nomination, task_id) -> ApprovalTask:
+    """The step ``task_id`` of this nomination; any other id (forged, another case's) is not found."""
+    task = ApprovalTask.objects.select_related("process").filter(pk=task_id).first()
+    if task is None or task.process.subject_id != nomination.pk:
+        raise Http404
+    return task
+
+
+@require_POST
+def step_decide(request, pk, task_id):
+    scope = user_scope(request.user)
+    nomination = visible_nomination_or_404(request.user, pk, scope=scope)
+    task = _step_of(nomination, task_id)
+    posted = {
+        "task": task.pk,
+        "action": request.POST.get("action", ""),
+        "comment": request.POST.get("comment", ""),
+        "decision_number": request.POST.get("decision_number", ""),
+    }
+    try:
+        updated = nomination_decide(
+            task_id=task.pk,
+            by=request.user,
+            action=posted["action"],
+            comment=posted["comment"],
+            decision_number=posted["decision_number"],
+        )
+    except WorkflowError as error:
+        # A stale or double click, a refused step: say why and keep what the user typed.
+        messages.error(request, str(error))
+        nomination.refresh_from_db()
+        return _render_detail(request, nomination, user_scope(request.user), posted=posted, status=409)
+    messages.success(request, _("Done: the nomination is now “%(stage)s”.") % {"stage": updated.get_stage_display()})
+    if can_view(request.user, updated):
+        return redirect("processes:nomination-detail", pk=nomination.pk)
+    return redirect("processes:inbox")
+
+
+@require_POST
+def step_reassign_view(request, pk, task_id):
+    scope = user_scope(request.user)
+    nomination = visible_nomination_or_404(request.user, pk, scope=scope)
+    task = _step_of(nomination, task_id)
+    User = get_user_model()
+    to = User.objects.filter(pk=_int_or_none(request.POST.get("to", ""))).first()
+    posted = {"task": task.pk, "reason": request.POST.get("reason", "")}
+    try:
+        if to is None:
+            raise errors.DomainError(_("Choose who takes the step."))
+        step_reassign(task_id=task.pk, to=to, by=request.user, reason=posted["reason"])
+    except WorkflowError as error:
+        messages.error(request, str(error))
+        return _render_detail(request, nomination, scope, posted=posted, status=409)
+    messages.success(request, _("The step now belongs to %(who)s.") % {"who": to.get_full_name() or to.get_username()})
+    return redirect("processes:nomination-detail", pk=nomination.pk)
+
+
+@require_GET
+def inbox(request):
+    page = inbox_page(user=request.user, cursor=request.GET.get("cursor"))
+    return render(request, "processes/inbox.html", {"page": page, "now": timezone.now()})
 
 
 @require_POST
