@@ -51,11 +51,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_celery_beat",
-    "viewflow",
-    "viewflow.workflow",
     "workflow",
     "processes",
     "notifications",
+    # After ours, so our templates (the log-in page) win over viewflow's; its screens are not mounted.
+    "viewflow",
+    "viewflow.workflow",
 ]
 
 MIDDLEWARE = [

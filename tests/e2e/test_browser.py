@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from processes.models import Nomination, Stage
-from tests.factories import build_org, make_nomination
+from tests.factories import build_org, make_nomination, open_step, submitted
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -92,3 +92,18 @@ def test_the_language_switch_shows_english_and_remembers_it(browser, live_server
     assert browser.find_element(By.TAG_NAME, "h1").text == "Nominations"
     browser.get(live_server.url + reverse("processes:nomination-list"))
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+
+
+def test_a_unit_head_approves_the_open_step_in_a_real_browser(browser, live_server):
+    from selenium.webdriver.common.by import By
+
+    org = build_org()
+    nomination = submitted(org)
+    _log_in(browser, live_server, "hospital_head")
+    browser.find_element(By.LINK_TEXT, "Việc cần xử lý").click()
+    browser.find_element(By.LINK_TEXT, nomination.nominee.name).click()
+    browser.find_element(By.CSS_SELECTOR, "form.decide input[name=action][value=approve]").click()
+    browser.find_element(By.XPATH, "//button[normalize-space()='Ghi nhận ý kiến']").click()
+
+    assert "Tổng kết" in browser.find_element(By.CSS_SELECTOR, ".message.success").text
+    assert open_step(nomination).step.code == "proposer_submit"
