@@ -31,6 +31,7 @@ from processes.models import (
     AwardForm,
     Campaign,
     ChainAssignment,
+    Consultation,
     CultivationMilestone,
     Decision,
     Delegation,
@@ -41,6 +42,7 @@ from processes.models import (
     Membership,
     Nomination,
     Nominee,
+    Objection,
     OrganisationUnit,
     PriorAward,
     RequiredDocument,
@@ -734,3 +736,32 @@ class DelegationAdmin(admin.ModelAdmin):
             reason=obj.reason,
         )
         obj.pk = created.pk
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Recorded through the services (with their checks and audit entries); shown, never edited here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Objection)
+class ObjectionAdmin(_ReadOnly):
+    list_display = ("nomination", "author", "recorded_at", "recorded_by", "resolved_at")
+    list_filter = ("recorded_at",)
+    list_select_related = ("nomination__nominee", "recorded_by")
+    search_fields = ("author", "nomination__nominee__name")
+
+
+@admin.register(Consultation)
+class ConsultationAdmin(_ReadOnly):
+    list_display = ("nomination", "agency_name", "requested_at", "due_at", "answered_at", "via_board")
+    list_filter = ("answered_at", "via_board")
+    list_select_related = ("nomination__nominee",)
+    search_fields = ("agency_name", "nomination__nominee__name")

@@ -12,7 +12,7 @@ from datetime import date
 
 from processes import errors
 from processes.approvers import resolve_approvers
-from processes.models import Nomination
+from processes.models import Nomination, Objection
 from workflow.approvals import StepAssignment
 from workflow.audit import audit_append
 
@@ -65,6 +65,38 @@ class NominationSubject:
             action="processes.nomination.step_opened",
             data=data,
         )
+
+    def label(self, *, process) -> str:
+        nomination = nomination_of(process)
+        return f"{nomination.nominee.name} · {nomination.award_form.name} · {nomination.unit.name}"
+
+    def posting_days(self, process) -> int:
+        return nomination_of(process).award_form.public_posting_working_days
+
+    def open_objections(self, *, process, window) -> int:
+        return Objection.objects.filter(window=window, resolved_at__isnull=True).count()
+
+    def window_closed(self, *, approval_task, objections: int) -> None:
+        audit_append(
+            subject=Nomination(pk=process_subject_id(approval_task)),
+            actor=None,
+            action="processes.nomination.posting_closed",
+            data={"step": approval_task.step.code, "task": approval_task.pk, "open_objections": objections},
+        )
+
+    def vote_rules(self, *, process) -> dict:
+        form = nomination_of(process).award_form
+        return {
+            "quorum_percent": form.council_quorum_percent,
+            "threshold_percent": form.council_threshold_percent,
+            "threshold_of": form.council_threshold_of,
+            "failed_quorum": form.council_failed_quorum,
+        }
+
+    def vote_decided(self, *, item) -> None:
+        from processes.services import council_outcome
+
+        council_outcome(item=item)
 
     def flags(self, process) -> set[str]:
         form = nomination_of(process).award_form

@@ -20,7 +20,7 @@ import csv
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -29,6 +29,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.models import Task
+from viewflow.workflow.timers import fire_due_timers
 
 from processes import services
 from processes.models import (
@@ -57,7 +59,7 @@ from processes.models import (
     UnitLink,
 )
 from workflow.approvals import current_process, next_position, open_tasks
-from workflow.models import ApproverRule, ProcessTemplate, StepAction
+from workflow.models import ApproverRule, Ballot, ProcessTemplate, StepAction, StepKind
 from workflow.process_templates import template_draft, template_publish
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -675,6 +677,7 @@ def _load_award_forms(rows, document_types) -> dict[str, AwardForm]:
             council_vote=row["council_vote"] == "yes",
             public_posting_working_days=int(row["public_posting_wd"] or 0),
             notes=row["notes"],
+            **VOTE_RULES.get(row["code"], {}),
         )
         created.append(row)
     RequiredDocument.objects.bulk_create(
@@ -718,6 +721,12 @@ def _demo_users(unit_rows) -> list[DemoUser]:
         DemoUser("head.syt", "HP.SYT", Role.HEAD, _("director of the Department of Health")),
         DemoUser("head.bvvd", "HP.SYT.BVVD", Role.HEAD, _("head of Viet Tiep Friendship Hospital")),
         DemoUser("secretary.bvvd", "HP.SYT.BVVD", Role.SECRETARY, _("secretary of Viet Tiep Friendship Hospital")),
+    ]
+    users += [
+        DemoUser(
+            f"council.member{n}", "HP.HDTDKT", Role.MEMBER, _("member of the Emulation and Commendation Council"), False
+        )
+        for n in range(2, COUNCIL_SIZE + 1)
     ]
     taken = {user.username for user in users}
     by_code = {row["code"]: row for row in unit_rows}
@@ -812,14 +821,39 @@ class Story:
         return users[0]
 
     def advance(self, nomination, code: str | None):
-        """Approve open steps, each by its holder, until the open step is ``code`` (None: the last)."""
+        """Approve open steps, each by its holder, until the open step is ``code`` (None: the last).
+        A posting window is let run out (the demo's one shortcut: its timer is fired now), a vote
+        step goes to a council session in which every member votes for."""
         while True:
             process = current_process(nomination)
             task = open_tasks(process=process).first()
             last = next_position(process, task.step.position) is None
             if task.step.code == code or (code is None and last):
                 return nomination, task
-            nomination = services.nomination_decide(task_id=task.pk, by=self.holder(task), action=StepAction.APPROVE)
+            if task.step.kind == StepKind.POSTING and not task.candidates.exists():
+                Task.objects.filter(pk=task.pk).update(scheduled=timezone.now())
+                fire_due_timers()
+            elif task.step.kind == StepKind.VOTE:
+                self.council_session(task)
+            else:
+                nomination = services.nomination_decide(
+                    task_id=task.pk, by=self.holder(task), action=StepAction.APPROVE
+                )
+            nomination = Nomination.objects.get(pk=nomination.pk)
+
+    def council_session(self, task):
+        """A session for this one case; every member votes for it."""
+        members = [candidate.user for candidate in task.candidates.all()]
+        city_council = task.step.approver_rule == ApproverRule.COUNCIL
+        session = services.council_session_open(
+            by=self.person("HP.SNV.BTDKT", Role.MEMBER) if city_council else members[0],
+            title=f"Phiên họp xét {task.step.name.lower()}",
+            tasks=[task],
+            closes_at=timezone.now() + timedelta(days=7),
+        )
+        item = session.items.get()
+        for member in members:
+            services.council_vote(session_id=session.pk, by=member, choices={item.pk: Ballot.Choice.YES})
 
     def upload(self, nomination, code, by, *, revision=False):
         from processes.dossiers import dossier_upload
@@ -1044,6 +1078,26 @@ RETURN_AT = {"city_regular": "board_intake", "city_simplified": "board_appraisal
 REJECT_AT = {"city_regular": "board_appraisal", "city_simplified": "board_appraisal", "unit_level": "level_decision"}
 #: Steps taken only for some cases: the council votes only on forms with council_vote=yes.
 STEP_CONDITIONS = {("city_regular", "council_review"): "council_vote"}
+#: The council's step is a session vote.
+STEP_KINDS = {("city_regular", "council_review"): StepKind.VOTE, ("unit_level", "level_council"): StepKind.VOTE}
+#: Public posting before the council (chains.csv has no row for it; award-forms.csv gives its length):
+#: after the window, objections go to the Board, who clear them or reject the case.
+POSTING_STEP = {
+    "code": "public_posting",
+    "name": "Công khai danh sách đề nghị khen thưởng",
+    "kind": StepKind.POSTING,
+    "approver_rule": "unit_members",
+    "approver_param": "board",
+    "actions": ["approve", "reject"],
+    "deadline_working_days": 5,
+    "condition": "public_posting",
+}
+#: The customary secret-ballot rules of the city titles (editable per form).
+VOTE_RULES = {
+    "CSTD_TP": {"council_quorum_percent": 67, "council_threshold_percent": 90, "council_threshold_of": "members"},
+    "CO_THI_DUA_TP": {"council_quorum_percent": 67, "council_threshold_percent": 90, "council_threshold_of": "cast"},
+}
+COUNCIL_SIZE = 7
 
 
 def load_chains(forms: dict) -> dict:
@@ -1065,8 +1119,11 @@ def load_chains(forms: dict) -> dict:
         for row in sorted(steps, key=lambda row: int(row["order"])):
             rule, param = ACTOR_RULES[row["actor"]]
             sla = int(row["default_sla_working_days"])
+            if row["step_code"] == "council_review":
+                draft.steps.create(position=int(row["order"]) * 10 - 5, **POSTING_STEP, reminder_offsets=[1])
             draft.steps.create(
-                position=int(row["order"]),
+                kind=STEP_KINDS.get((chain, row["step_code"]), StepKind.DECISION),
+                position=int(row["order"]) * 10,
                 code=row["step_code"],
                 name=row["name_vi"],
                 approver_rule=rule,

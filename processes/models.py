@@ -4,7 +4,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from processes import guards
+from workflow.models import ApprovalTask, FailedQuorum, VoteRules
 
 # ---------------------------------------------------------------------------------------------------
 # Organisation: units, dated parent links, dated memberships
@@ -177,6 +178,18 @@ class AwardForm(models.Model):
     default_chain = models.CharField(_("default approval chain"), max_length=40)
     council_vote = models.BooleanField(_("council vote"), default=False)
     public_posting_working_days = models.PositiveSmallIntegerField(_("public posting (working days)"), default=0)
+    council_quorum_percent = models.PositiveSmallIntegerField(
+        _("council quorum (% of members voting)"), default=67, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    council_threshold_percent = models.PositiveSmallIntegerField(
+        _("council threshold (% in favour)"), default=50, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    council_threshold_of = models.CharField(
+        _("the threshold is a share of"), max_length=10, choices=VoteRules.choices, default=VoteRules.CAST
+    )
+    council_failed_quorum = models.CharField(
+        _("without quorum the case goes"), max_length=10, choices=FailedQuorum.choices, default=FailedQuorum.BACK
+    )
     notes = models.TextField(_("notes"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -775,3 +788,77 @@ class Delegation(models.Model):
             raise ValidationError(
                 {"delegate": _("The delegate must belong to the unit on the first day of the delegation.")}
             )
+
+
+class Objection(models.Model):
+    """An objection to a publicly posted nominee, recorded while the posting window is open."""
+
+    nomination = models.ForeignKey(
+        "Nomination", on_delete=models.CASCADE, related_name="objections", verbose_name=_("nomination")
+    )
+    window = models.ForeignKey(
+        ApprovalTask, on_delete=models.PROTECT, related_name="+", verbose_name=_("posting window")
+    )
+    author = models.CharField(_("raised by"), max_length=255)
+    content = models.TextField(_("objection"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        ordering = ["recorded_at", "pk"]
+
+    def __str__(self):
+        return f"{self.author}: {self.content[:60]}"
+
+
+class Consultation(models.Model):
+    """An opinion asked of another agency (tax, social insurance, environment) during appraisal."""
+
+    nomination = models.ForeignKey(
+        "Nomination", on_delete=models.CASCADE, related_name="consultations", verbose_name=_("nomination")
+    )
+    approval_task = models.ForeignKey(
+        ApprovalTask, on_delete=models.PROTECT, related_name="+", verbose_name=_("appraisal step")
+    )
+    agency = models.ForeignKey(
+        OrganisationUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consultations",
+        verbose_name=_("agency in the organisation"),
+    )
+    agency_name = models.CharField(_("agency"), max_length=255)
+    question = models.TextField(_("question"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("asked by")
+    )
+    requested_at = models.DateTimeField(_("asked at"))
+    due_at = models.DateTimeField(_("answer due"))
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answer recorded by"),
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    via_board = models.BooleanField(_("letter recorded by the Board"), default=False)
+
+    class Meta:
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+        ordering = ["requested_at", "pk"]
+        indexes = [
+            models.Index(fields=["agency", "due_at"], condition=Q(answered_at__isnull=True), name="consultation_open")
+        ]
+
+    def __str__(self):
+        return f"{self.agency_name} · {self.nomination_id}"

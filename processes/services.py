@@ -21,17 +21,20 @@ from processes.guards import award_form_accepts
 from processes.models import (
     AwardForm,
     Campaign,
+    Consultation,
     Decision,
     Delegation,
     Membership,
     Nomination,
     Nominee,
+    Objection,
     OrganisationUnit,
     Procedure,
     Role,
     Stage,
 )
-from processes.permissions import can_edit, can_propose_in, deciding_unit_id, user_scope
+from processes.permissions import STAFF_ROLES, C, can_edit, can_propose_in, capacities, user_scope
+from processes.permissions import deciding_unit_id as deciding_unit_id_of
 from workflow.approvals import (
     FlowLockFailed,
     approval_cancel,
@@ -49,9 +52,11 @@ from workflow.approvals import (
     open_tasks,
 )
 from workflow.audit import audit_append, audit_entries_for
-from workflow.errors import ActionNotAllowed
-from workflow.models import ApprovalTask, StepAction
+from workflow.calendar import due_at as working_due_at
+from workflow.errors import ActionNotAllowed, StepClosed
+from workflow.models import ApprovalTask, StepAction, StepKind, VoteItem, VoteSession
 from workflow.process_templates import template_version_for
+from workflow.voting import outcome_action, session_open, vote_cast
 
 #: Transition method → the verb of its audit action ``processes.nomination.<verb>``.
 AUDIT_VERBS = {
@@ -367,40 +372,96 @@ def nomination_decide(
             step = approval_task.step
             if action not in decisions_for(step):
                 raise ActionNotAllowed()
+            if action == StepAction.APPROVE:
+                _refuse_while_consulting(approval_task)
             data = {"step": step.code, "task": approval_task.pk}
             if approval_task.on_behalf_of_id and approval_task.assignee_id == by.pk:
                 data["on_behalf_of"] = approval_task.on_behalf_of.get_username()
-            if action in DECISION_TRANSITIONS:
-                nomination = _transition(
-                    nomination=nomination,
-                    by=by,
-                    action=DECISION_TRANSITIONS[action],
-                    comment=comment,
-                    data=data,
-                    authorised=True,
-                )
-            elif next_position(approval_task.process, step.position) is None:
-                nomination = _award(
-                    nomination=nomination, by=by, decision_number=decision_number, signed_on=signed_on, data=data
-                )
-            else:
-                nomination = _lock_current(nomination, expected_version=None)
-                nomination.version += 1
-                nomination.updated_at = timezone.now()
-                nomination.save(update_fields=["version", "updated_at"])
-                audit_append(
-                    subject=nomination,
-                    actor=by,
-                    action="processes.nomination.step_approved",
-                    from_state=nomination.stage,
-                    to_state=nomination.stage,
-                    comment=comment,
-                    data=data,
-                )
-            approval_decide(approval_task=approval_task, by=by, action=action, comment=comment)
+            nomination = _apply_decision(
+                approval_task=approval_task,
+                nomination=nomination,
+                by=by,
+                action=action,
+                comment=comment,
+                data=data,
+                decision_number=decision_number,
+                signed_on=signed_on,
+            )
     except FlowLockFailed:
         raise lock_failed(task_id) from None
     return nomination
+
+
+def _apply_decision(
+    *, approval_task, nomination, by, action, comment, data, decision_number="", signed_on=None, engine=False
+) -> Nomination:
+    """What a decision does to the nomination (one audit entry), then to the chain; under the lock."""
+    step = approval_task.step
+    if action in DECISION_TRANSITIONS:
+        nomination = _transition(
+            nomination=nomination,
+            by=by,
+            action=DECISION_TRANSITIONS[action],
+            comment=comment,
+            data=data,
+            authorised=True,
+        )
+    elif action == StepAction.APPROVE and next_position(approval_task.process, step.position) is None:
+        nomination = _award(
+            nomination=nomination,
+            by=by,
+            decision_number=decision_number,
+            signed_on=signed_on,
+            data=data,
+            deciding_unit_id=approval_task.unit_id,
+        )
+    else:
+        nomination = _lock_current(nomination, expected_version=None)
+        nomination.version += 1
+        nomination.updated_at = timezone.now()
+        nomination.save(update_fields=["version", "updated_at"])
+        verb = "sent_back" if action == StepAction.SEND_BACK else "step_approved"
+        audit_append(
+            subject=nomination,
+            actor=by,
+            action=f"processes.nomination.{verb}",
+            from_state=nomination.stage,
+            to_state=nomination.stage,
+            comment=comment,
+            data=data,
+        )
+    if step.kind == StepKind.POSTING:
+        # Clearing (or rejecting over) the posting's objections settles them.
+        nomination.objections.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+    approval_decide(approval_task=approval_task, by=by, action=action, comment=comment, engine=engine)
+    return nomination
+
+
+def council_outcome(*, item) -> None:
+    """Apply a closed council session's outcome to the case's vote step (called by the tally)."""
+    action = outcome_action(item)
+    with approval_lock(item.approval_task.process_id):
+        try:
+            approval_task = locked_task(item.approval_task_id)
+        except StepClosed:
+            return
+        _apply_decision(
+            approval_task=approval_task,
+            nomination=nomination_of(approval_task.process),
+            by=None,
+            action=action,
+            comment=str(VoteItem.Outcome(item.outcome).label),
+            data={
+                "step": approval_task.step.code,
+                "task": approval_task.pk,
+                "session": item.session_id,
+                "for": item.yes,
+                "against": item.no,
+                "abstain": item.abstain,
+                "outcome": item.outcome,
+            },
+            engine=True,
+        )
 
 
 def _not_yours(approval_task) -> errors.PermissionDenied:
@@ -444,14 +505,19 @@ def nomination_award(
     return nomination_approve(nomination=nomination, by=by, decision_number=decision_number, signed_on=signed_on)
 
 
-def _award(*, nomination: Nomination, by, decision_number: str, signed_on: date | None, data: dict) -> Nomination:
-    """A deputy (a vice-chairman for city forms) signs on the head's behalf; the decision says so."""
+def _award(
+    *, nomination: Nomination, by, decision_number: str, signed_on: date | None, data: dict, deciding_unit_id=None
+) -> Nomination:
+    """A deputy (a vice-chairman for city forms) signs on the head's behalf; the decision says so.
+
+    The deciding unit is the last step's (resolved over the tree of the case's start), so a case
+    started before a reorganisation is signed in person by the old level's head."""
     decision_number = (decision_number or "").strip()
     if not decision_number:
         raise errors.DomainError(_("A decision number is required."))
     signed_on = signed_on or timezone.localdate()
     scope = user_scope(by, day=signed_on)
-    unit_id = deciding_unit_id(nomination, scope.tree)
+    unit_id = deciding_unit_id or deciding_unit_id_of(nomination, scope.tree)
     on_behalf = not scope.roles.get(unit_id, frozenset()) & {Role.HEAD}
     current = _transition(
         nomination=nomination,
@@ -647,3 +713,202 @@ def delegation_check(*, by, delegator, delegate, unit: OrganisationUnit, valid_f
         raise errors.DomainError(_("%(who)s does not head this unit on that day.") % {"who": delegator})
     if not Membership.objects.on(valid_from).filter(unit=unit, user=delegate).exists():
         raise errors.DomainError(_("The stand-in must belong to the unit."))
+
+
+# --- public posting: objections ------------------------------------------------------------------
+
+
+def _open_window(nomination: Nomination) -> ApprovalTask | None:
+    process = _running_process(nomination)
+    if process is None:
+        return None
+    return ApprovalTask.objects.filter(process=process, closed_at__isnull=True, step__kind=StepKind.POSTING).first()
+
+
+def objection_record(*, nomination: Nomination, by, author: str, content: str) -> Objection:
+    """Record an objection to a posted nominee (the Board receives them), while the window is open."""
+    author, content = (author or "").strip(), (content or "").strip()
+    if not author or not content:
+        raise errors.DomainError(_("Say who objects and what the objection is."))
+    if not (by.is_superuser or C.BOARD in capacities(by, nomination)):
+        raise errors.PermissionDenied(_("Objections are recorded by the Emulation and Commendation Board."))
+    with transaction.atomic():
+        window = _open_window(nomination)
+        if window is None or window.task.status != STATUS.SCHEDULED:
+            raise errors.TransitionNotAllowed(_("This nominee is not publicly posted now."))
+        objection = Objection.objects.create(
+            nomination=nomination,
+            window=window,
+            author=author[:255],
+            content=content,
+            recorded_by=by,
+            recorded_at=timezone.now(),
+        )
+        audit_append(
+            subject=nomination,
+            actor=by,
+            action="processes.nomination.objection_recorded",
+            comment=content,
+            data={"step": window.step.code, "task": window.pk, "author": author[:255]},
+        )
+    return objection
+
+
+# --- consultation of other agencies during appraisal ----------------------------------------------
+
+#: The appraisal's deadline when other agencies are consulted, and the longest an agency is given.
+CONSULTED_APPRAISAL_WORKING_DAYS = 20
+AGENCY_MAX_WORKING_DAYS = 10
+
+
+def _refuse_while_consulting(approval_task: ApprovalTask) -> None:
+    """The appraisal goes on once every agency answered or its deadline passed."""
+    waiting = Consultation.objects.filter(
+        approval_task=approval_task, answered_at__isnull=True, due_at__gt=timezone.now()
+    ).order_by("due_at")
+    if waiting.exists():
+        raise errors.TransitionNotAllowed(
+            _("Waiting for the opinion of %(agencies)s (until %(until)s).")
+            % {
+                "agencies": ", ".join(row.agency_name for row in waiting),
+                "until": timezone.localtime(waiting.last().due_at).strftime("%d/%m/%Y"),
+            }
+        )
+
+
+def consultation_request(
+    *, task_id: int, by, agencies: list[tuple[OrganisationUnit | None, str, int]], question: str
+) -> list[Consultation]:
+    """Ask agencies for their opinion on the case, in parallel, each with its own deadline in working
+    days (at most 10). ``agencies``: (unit in the tree or None, name, working days). The appraisal's
+    deadline becomes 20 working days from its start. Asked by whoever holds the open step."""
+    question = (question or "").strip()
+    if not question or not agencies:
+        raise errors.DomainError(_("Name at least one agency and the question asked."))
+    if any(not 1 <= days <= AGENCY_MAX_WORKING_DAYS for _unit, _name, days in agencies):
+        raise errors.DomainError(
+            _("An agency is given between 1 and %(days)s working days.") % {"days": AGENCY_MAX_WORKING_DAYS}
+        )
+    process_id = ApprovalTask.objects.filter(pk=task_id).values_list("process_id", flat=True).first()
+    if process_id is None:
+        raise errors.DomainError(_("This approval step does not exist."))
+    with transaction.atomic(), approval_lock(process_id):
+        approval_task = locked_task(task_id)
+        if not (by.is_superuser or is_candidate(approval_task, by)):
+            raise _not_yours(approval_task)
+        nomination = nomination_of(approval_task.process)
+        now = timezone.now()
+        rows = Consultation.objects.bulk_create(
+            Consultation(
+                nomination=nomination,
+                approval_task=approval_task,
+                agency=unit,
+                agency_name=(name or str(unit or "")).strip()[:255],
+                question=question,
+                requested_by=by,
+                requested_at=now,
+                due_at=working_due_at(now, days),
+            )
+            for unit, name, days in agencies
+        )
+        extended = working_due_at(approval_task.opened_at, CONSULTED_APPRAISAL_WORKING_DAYS)
+        if extended > approval_task.due_at:
+            approval_task.due_at = extended
+            approval_task.save(update_fields=["due_at"])
+            approval_task.candidates.update(due_at=extended)
+        audit_append(
+            subject=nomination,
+            actor=by,
+            action="processes.nomination.consultation_requested",
+            comment=question,
+            data={
+                "step": approval_task.step.code,
+                "task": approval_task.pk,
+                "agencies": [row.agency_name for row in rows],
+                "step_due_at": approval_task.due_at.isoformat(),
+            },
+        )
+    return rows
+
+
+def may_answer(user, consultation: Consultation) -> bool:
+    """The agency's head, deputy or secretary; for an agency with nobody in the tree, a Board officer
+    (who records its letter); an administrator always."""
+    if user.is_superuser:
+        return True
+    scope = user_scope(user)
+    if consultation.agency_id is not None and scope.roles.get(consultation.agency_id, frozenset()) & set(STAFF_ROLES):
+        return True
+    agency_staffed = (
+        consultation.agency_id is not None
+        and Membership.objects.on(timezone.localdate()).filter(unit_id=consultation.agency_id).exists()
+    )
+    return scope.board and not agency_staffed
+
+
+def consultation_answer(*, consultation_id: int, by, answer: str) -> Consultation:
+    answer = (answer or "").strip()
+    if not answer:
+        raise errors.DomainError(_("Write the agency's opinion."))
+    with transaction.atomic():
+        consultation = (
+            Consultation.objects.select_for_update(of=("self",)).select_related("nomination").get(pk=consultation_id)
+        )
+        if consultation.answered_at is not None:
+            raise errors.StaleObject(_("This opinion has already been recorded."))
+        if not may_answer(by, consultation):
+            raise errors.PermissionDenied(_("Only the agency, or the Board for an agency outside the system, answers."))
+        scope = user_scope(by)
+        consultation.answer = answer
+        consultation.answered_by = by
+        consultation.answered_at = timezone.now()
+        consultation.via_board = not (
+            consultation.agency_id is not None
+            and scope.roles.get(consultation.agency_id, frozenset()) & set(STAFF_ROLES)
+        )
+        consultation.save(update_fields=["answer", "answered_by", "answered_at", "via_board"])
+        audit_append(
+            subject=consultation.nomination,
+            actor=by,
+            action="processes.nomination.consultation_answered",
+            comment=answer,
+            data={
+                "agency": consultation.agency_name,
+                "consultation": consultation.pk,
+                "via_board": consultation.via_board,
+            },
+        )
+    return consultation
+
+
+# --- council sessions ------------------------------------------------------------------------------
+
+
+def may_open_session(user, council_unit_id: int | None) -> bool:
+    """An administrator, a Board officer (the city council's secretariat), or the head, a deputy or the
+    secretary of the council's unit or of the unit it belongs to (a department's own council)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    scope = user_scope(user)
+    if scope.board:
+        return True
+    if council_unit_id is None:
+        return False
+    owners = {council_unit_id, scope.tree.parent.get(council_unit_id)}
+    return any(scope.roles.get(unit_id, frozenset()) & set(STAFF_ROLES) for unit_id in owners if unit_id)
+
+
+def council_session_open(*, by, title: str, tasks, closes_at) -> VoteSession:
+    """Put cases awaiting one council on a session's agenda; each member gets a ballot."""
+    if not all(may_open_session(by, task.unit_id) for task in tasks):
+        raise errors.PermissionDenied(_("Only the Board or the council's own secretariat opens a session."))
+    with transaction.atomic():
+        return session_open(by=by, title=title, tasks=list(tasks), closes_at=closes_at)
+
+
+def council_vote(*, session_id: int, by, choices: dict[int, str]) -> None:
+    """A member's secret ballot; the last ballot (or the closing time) tallies the session."""
+    with transaction.atomic():
+        vote_cast(session_id=session_id, by=by, choices=choices)

@@ -1,11 +1,12 @@
 """Factories and a small organisation used across the suite."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from processes.demo import load_chains
 from processes.models import (
@@ -25,6 +26,7 @@ from processes.models import (
     UnitKind,
     UnitLink,
 )
+from workflow.models import StepKind
 
 User = get_user_model()
 
@@ -257,4 +259,37 @@ def approve_until(nomination, code: str | None = None):
         assert task is not None, "no open step"
         if task.step.code == code or (code is None and next_position(task.process, task.step.position) is None):
             return Nomination.objects.get(pk=nomination.pk)
-        nomination = services.nomination_decide(task_id=task.pk, by=holders(task)[0], action="approve")
+        if task.step.kind == StepKind.VOTE:
+            hold_session(task, choice="yes")
+        elif task.step.kind == StepKind.POSTING and not task.candidates.exists():
+            run_out(task)
+        else:
+            services.nomination_decide(task_id=task.pk, by=holders(task)[0], action="approve")
+        nomination = Nomination.objects.get(pk=nomination.pk)
+
+
+def hold_session(task, *, choice="yes", voters=None, by=None, closes_in=timedelta(days=7)):
+    """A council session for one case's vote step; ``voters`` (default: every member) vote ``choice``."""
+    from processes import services
+
+    members = holders(task)
+    board = User.objects.filter(username="board_officer").first()
+    session = services.council_session_open(
+        by=by or board or User.objects.get(username="admin"),
+        title="Phiên họp",
+        tasks=[task],
+        closes_at=timezone.now() + closes_in,
+    )
+    item = session.items.get()
+    for member in members if voters is None else voters:
+        services.council_vote(session_id=session.pk, by=member, choices={item.pk: choice})
+    return session
+
+
+def run_out(window):
+    """Let a posting window's time run out: its timer is made due and fired, as the beat task does."""
+    from viewflow.workflow.models import Task
+    from viewflow.workflow.timers import fire_due_timers
+
+    Task.objects.filter(pk=window.pk).update(scheduled=timezone.now())
+    fire_due_timers()

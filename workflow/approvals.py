@@ -33,7 +33,16 @@ from viewflow.workflow.status import STATUS
 
 from workflow import calendar
 from workflow.errors import ActionNotAllowed, StepBusy, StepClosed, WorkflowError
-from workflow.models import ApprovalCandidate, ApprovalProcess, ApprovalTask, StepAction, TemplateStep, TemplateVersion
+from workflow.models import (
+    ApprovalCandidate,
+    ApprovalProcess,
+    ApprovalTask,
+    ApproverRule,
+    StepAction,
+    StepKind,
+    TemplateStep,
+    TemplateVersion,
+)
 
 
 @dataclass
@@ -97,6 +106,44 @@ def record_task(task, assignment: StepAssignment) -> ApprovalTask:
     if opened is not None:
         opened(approval_task=approval_task, assignment=assignment)
     return approval_task
+
+
+def record_window(task) -> ApprovalTask:
+    """A posting window's row: its step and its end, the end of the Nth working day from now."""
+    process = task.process.coerced
+    step = process.version.steps.get(position=process.position)
+    task.seed = step
+    task.save(update_fields=["seed_content_type", "seed_object_id"])
+    days = getattr(subject_adapter(), "posting_days", lambda process: 0)(process) or step.deadline_working_days
+    now = timezone.now()
+    return ApprovalTask.objects.create(
+        task=task,
+        process=process,
+        step=step,
+        opened_at=now,
+        due_at=calendar.due_at(now, days),
+        assignment_note=f"public posting for {days} working days",
+    )
+
+
+def window_closed(process: ApprovalProcess) -> None:
+    """The posting window's timer fired: close its row; with objections still open the step's holder
+    (the Board) must clear or reject them, else the case moves on."""
+    window = ApprovalTask.objects.filter(process=process, closed_at__isnull=True, step__kind=StepKind.POSTING).first()
+    step = window.step if window else process.version.steps.get(position=process.position)
+    if window is not None:
+        window.closed_at = timezone.now()
+        window.save(update_fields=["closed_at"])
+    objections = subject_adapter().open_objections(process=process, window=window) if window else 0
+    if objections:
+        process.data = {**process.data, "objections": window.pk}
+    else:
+        process.position = next_position(process, step.position)
+    process.last_action = ""
+    process.save(update_fields=["data", "position", "last_action"])
+    closed = getattr(subject_adapter(), "window_closed", None)
+    if closed is not None and window is not None:
+        closed(approval_task=window, objections=objections)
 
 
 def next_position(process: ApprovalProcess, after: int | None) -> int | None:
@@ -201,21 +248,38 @@ def lock_failed(task_id: int) -> WorkflowError:
 
 
 def decisions_for(step: TemplateStep) -> list[str]:
-    """What may be decided on a step. A vote step records the council's result until ballots are
-    collected in the application: passed (approve) or not passed (reject)."""
-    if StepAction.VOTE in step.actions:
-        return [StepAction.APPROVE, StepAction.REJECT]
+    """What a person may decide on a step: a vote step is decided by its council session only."""
+    if step.kind == StepKind.VOTE:
+        return []
     return list(step.actions)
 
 
-def approval_decide(*, approval_task: ApprovalTask, by, action: str, comment: str = "") -> ApprovalProcess:
+def previous_group_position(process: ApprovalProcess, before: int) -> int | None:
+    """The nearest earlier decision step held by a group (the Board): where a council without quorum
+    sends a case back."""
+    return (
+        process.version.steps.filter(
+            position__lt=before, kind=StepKind.DECISION, approver_rule=ApproverRule.UNIT_MEMBERS
+        )
+        .order_by("-position")
+        .values_list("position", flat=True)
+        .first()
+    )
+
+
+def approval_decide(
+    *, approval_task: ApprovalTask, by, action: str, comment: str = "", engine: bool = False
+) -> ApprovalProcess:
     """Record the decision on an open task (read by ``locked_task``) and move the flow on.
 
     Approve goes to the next applicable step (or ends the run after the last), return parks the run
-    until ``approval_resume``, reject ends it. Must run under ``approval_lock``.
+    until ``approval_resume``, reject ends it. ``engine``: taken by the engine (a council tally),
+    which may also send the case back to the Board; ``by`` is then None. Must run under
+    ``approval_lock``.
     """
     step = approval_task.step
-    if action not in decisions_for(step):
+    allowed = [StepAction.APPROVE, StepAction.REJECT, StepAction.SEND_BACK] if engine else decisions_for(step)
+    if action not in allowed:
         raise ActionNotAllowed()
     now = timezone.now()
     task = approval_task.task
@@ -224,9 +288,15 @@ def approval_decide(*, approval_task: ApprovalTask, by, action: str, comment: st
     process.last_action = action
     if action == StepAction.APPROVE:
         process.position = next_position(process, step.position)
+    elif action == StepAction.SEND_BACK:
+        process.position = previous_group_position(process, step.position)
+        if process.position is None:
+            process.last_action = StepAction.REJECT
     elif action == StepAction.REJECT:
         process.position = None
-    process.save(update_fields=["position", "last_action"])
+    # A decision on a posting step clears (or rejects over) its objections: the window is behind us.
+    process.data.pop("objections", None)
+    process.save(update_fields=["position", "last_action", "data"])
     approval_task.action = action
     approval_task.decided_by = by
     approval_task.comment = comment
@@ -234,8 +304,11 @@ def approval_decide(*, approval_task: ApprovalTask, by, action: str, comment: st
     approval_task.save(update_fields=["action", "decided_by", "comment", "closed_at"])
     approval_task.candidates.update(is_open=False)
     if task.status == STATUS.NEW:
-        activation.assign(by)
-    elif task.owner_id != by.pk:
+        if by is not None:
+            activation.assign(by)
+        else:
+            task.status = STATUS.ASSIGNED
+    elif by is not None and task.owner_id != by.pk:
         task.owner = by
     activation.start(None)
     activation.execute()

@@ -1,24 +1,35 @@
-"""One viewflow Flow walks any process template.
+"""The flows: one walks any process template; one runs a council session.
 
-    start ─▶ route ─(a step is left)─▶ decide ─▶ after ─(approved)──▶ route
-               │                                   ├─(returned)──▶ wait ─(resubmitted)─▶ route
-               └─(none left)─▶ end ◀──────────────-┴─(rejected)
+ApprovalFlow::
+
+    start ─▶ route ─(a decision, or objections to clear)─▶ decide ─▶ after ─(moved on)──▶ route
+               │                                                     ├─(returned)─▶ wait ─▶ route
+               ├─(a posting step)─▶ posting (timer) ─▶ posting_closed ─▶ route
+               └─(no step left)─▶ end ◀──────────────────────────────┴─(rejected)
 
 ``decide`` is one human task per visit, seeded with its template step; who holds it is asked of
 the subject's adapter (``settings.WORKFLOW_SUBJECT``) on the day the task is made, over the tree of
-the case's start date. The product's row for each task (``ApprovalTask``) keeps the step, scope,
-due time and decision; the decision itself is taken by ``workflow.approvals.approval_decide``,
-which moves the process on from here. Nodes never write the subject's state.
+the case's start date. ``posting`` waits, as a viewflow timer fired by ``fire_due_timers()``, for the
+end of a public posting window. The product's row for each task (``ApprovalTask``) keeps the step,
+scope, due time and decision; decisions are taken by ``workflow.approvals.approval_decide``.
+
+CouncilFlow: a session splits into one ballot task per council member, each closed by its vote
+or by the session's closing time (a timer), joined, then tallied (``workflow.voting``).
+Nodes never write the subject's state: they call the adapter, which calls the domain's services.
 """
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.http import HttpResponseNotFound
 from viewflow import this
 from viewflow.workflow import flow
+from viewflow.workflow.activation import Activation
+from viewflow.workflow.nodes.split import SplitActivation
+from viewflow.workflow.nodes.timer import TimerActivation
 
 from workflow.locks import ProcessRowLock
-from workflow.models import ApprovalProcess
+from workflow.models import ApprovalProcess, StepKind, VoteSession
 
 
 def _no_viewflow_screen(request, **kwargs):
@@ -26,20 +37,38 @@ def _no_viewflow_screen(request, **kwargs):
     return HttpResponseNotFound()
 
 
+class WindowTimerActivation(TimerActivation):
+    @classmethod
+    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
+        activation = super().create(flow_task, prev_activation, token, data=data, seed=seed)
+        from workflow.approvals import record_window
+
+        record_window(activation.task)
+        return activation
+
+
+class WindowTimer(flow.Timer):
+    """A timer whose task also gets the product's row (step, due time), like a human task."""
+
+    activation_class = WindowTimerActivation
+
+
 class ApprovalFlow(flow.Flow):
     process_class = ApprovalProcess
     lock_impl = ProcessRowLock()
 
     start = flow.StartHandle(this.begin).Next(this.route)
-    route = flow.If(this.has_step).Then(this.decide, task_seed=this.current_step).Else(this.end)
+    route = flow.Switch().Case(this.decide, this.at_decision).Case(this.posting, this.at_posting).Default(this.end)
     decide = flow.View(_no_viewflow_screen).Assign(this.assign_owner).onCreate(this.task_created).Next(this.after)
     after = (
         flow.Switch()
-        .Case(this.route, lambda activation: activation.process.last_action == "approve")
+        .Case(this.route, lambda activation: activation.process.last_action in ("approve", "send_back"))
         .Case(this.wait, lambda activation: activation.process.last_action == "return")
         .Default(this.end)
     )
     wait = flow.Handle(this.resumed).Next(this.route)
+    posting = WindowTimer(this.window_end).Next(this.posting_closed)
+    posting_closed = flow.Function(this.close_window).Next(this.route)
     end = flow.End()
 
     def begin(self, activation, **fields):
@@ -51,17 +80,27 @@ class ApprovalFlow(flow.Flow):
         process.position = next_position(process, None)
         return process
 
-    def has_step(self, activation) -> bool:
-        return activation.process.position is not None
-
-    def current_step(self, activation):
-        process = activation.process
+    def step_of(self, process):
         return process.version.steps.get(position=process.position)
+
+    def _posting_window(self, process) -> bool | None:
+        """None: no step left; True: the step is a posting window still to run."""
+        if process.position is None:
+            return None
+        return self.step_of(process).kind == StepKind.POSTING and not process.data.get("objections")
+
+    def at_decision(self, activation) -> bool:
+        return self._posting_window(activation.process) is False
+
+    def at_posting(self, activation) -> bool:
+        return self._posting_window(activation.process) is True
 
     def assign_owner(self, activation):
         from workflow.approvals import resolve_assignment
 
-        activation.assignment = resolve_assignment(activation.process, activation.task.seed)
+        step = self.step_of(activation.process)
+        activation.task.seed = step
+        activation.assignment = resolve_assignment(activation.process, step)
         users = activation.assignment.users
         return users[0] if len(users) == 1 else None
 
@@ -72,3 +111,60 @@ class ApprovalFlow(flow.Flow):
 
     def resumed(self, activation, **kwargs):
         """The case came back after a return: it resumes at the step that returned it."""
+
+    def window_end(self, activation):
+        return activation.task.approval.due_at
+
+    def close_window(self, activation):
+        from workflow.approvals import window_closed
+
+        window_closed(activation.process)
+
+
+# --- council sessions ----------------------------------------------------------------------------
+
+
+class BallotSplitActivation(SplitActivation):
+    @Activation.status.super()
+    def activate(self):
+        """One ballot task per council member of the session."""
+        (ballot, _case, _source) = self.flow_task._branches[0]
+        for member_id in self.process.data["members"]:
+            self.next_tasks.append((ballot, {"member": member_id}))
+
+
+class BallotSplit(flow.Split):
+    activation_class = BallotSplitActivation
+
+
+class CouncilFlow(flow.Flow):
+    process_class = VoteSession
+    lock_impl = ProcessRowLock()
+
+    start = flow.StartHandle(this.begin).Next(this.split)
+    split = BallotSplit().Next(this.ballot)
+    ballot = (
+        flow.View(_no_viewflow_screen)
+        .Assign(lambda activation: get_user_model()._default_manager.get(pk=activation.task.data["member"]))
+        .OnTimeout(this.closing_time, this.join)
+        .Next(this.join)
+    )
+    join = flow.Join().Next(this.tally)
+    tally = flow.Function(this.count).Next(this.end)
+    end = flow.End()
+
+    def begin(self, activation, **fields):
+        process = activation.process
+        members = fields.pop("members")
+        for name, value in fields.items():
+            setattr(process, name, value)
+        process.data = {"members": members}
+        return process
+
+    def closing_time(self, activation):
+        return activation.process.closes_at
+
+    def count(self, activation):
+        from workflow.voting import session_tally
+
+        session_tally(activation.process)

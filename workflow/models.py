@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -209,6 +211,14 @@ class StepAction(models.TextChoices):
     RETURN = "return", _("Return for completion")
     REJECT = "reject", _("Reject")
     VOTE = "vote", _("Vote")
+    # Taken by the engine, never offered on a step: a council without quorum sends a case back.
+    SEND_BACK = "send_back", _("Sent back to an earlier step")
+
+
+class StepKind(models.TextChoices):
+    DECISION = "decision", _("A decision by the step's holder")
+    VOTE = "vote", _("A council vote in a session (secret ballot)")
+    POSTING = "posting", _("Public posting for a number of working days; objections go to the step's holder")
 
 
 class EscalationRule(models.TextChoices):
@@ -234,6 +244,7 @@ class TemplateStep(models.Model):
     position = models.PositiveSmallIntegerField(_("position"))
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=255)
+    kind = models.CharField(_("kind"), max_length=10, choices=StepKind.choices, default=StepKind.DECISION)
     approver_rule = models.CharField(_("approver rule"), max_length=30, choices=ApproverRule.choices)
     approver_param = models.CharField(
         _("approver parameter"),
@@ -298,6 +309,10 @@ class TemplateStep(models.Model):
                 errors["actions"] = _("An action is listed twice.")
             elif StepAction.VOTE in actions and len(actions) > 1:
                 errors["actions"] = _("A vote step allows no other action.")
+            elif StepAction.SEND_BACK in actions:
+                errors["actions"] = _("Sending back is the council's outcome, not an action of a step.")
+            elif (StepAction.VOTE in actions) != (self.kind == StepKind.VOTE):
+                errors["actions"] = _("A vote step, and only a vote step, has the action “vote”.")
         offsets = self.reminder_offsets
         if not isinstance(offsets, list) or not all(
             isinstance(offset, int) and not isinstance(offset, bool) and offset > 0 for offset in offsets
@@ -443,3 +458,115 @@ class ApprovalCandidate(models.Model):
 
     def __str__(self):
         return f"{self.user} → {self.approval_task_id}"
+
+
+# --- council votes -------------------------------------------------------------------------------
+
+
+class VoteRules(models.TextChoices):
+    """What the threshold is a share of."""
+
+    MEMBERS = "members", _("All members of the council")
+    CAST = "cast", _("Votes cast")
+
+
+class FailedQuorum(models.TextChoices):
+    BACK = "back", _("Back to the Board (the step before, held by a group)")
+    REJECT = "reject", _("Rejected")
+
+
+class VoteSession(Process):
+    """A council sitting: the cases awaiting the council, one ballot task per member, a closing time.
+
+    Secret ballot: choices are kept in ``Ballot`` rows that name no voter (random keys, no time);
+    ``BallotReceipt`` records only that a member voted. Tallies are written when the session closes.
+    """
+
+    title = models.CharField(_("title"), max_length=255)
+    council_unit_id = models.PositiveBigIntegerField(_("council unit id"))
+    council_label = models.CharField(_("council"), max_length=255)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("opened by")
+    )
+    opened_at = models.DateTimeField(_("opened at"))
+    closes_at = models.DateTimeField(_("voting closes at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    member_count = models.PositiveSmallIntegerField(_("members"))
+
+    class Meta:
+        verbose_name = _("council session")
+        verbose_name_plural = _("council sessions")
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class VoteItem(models.Model):
+    """One case on a session's agenda, with the rules of its award form and, once closed, its tally."""
+
+    class Outcome(models.TextChoices):
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Not passed")
+        NO_QUORUM = "no_quorum", _("No quorum")
+
+    session = models.ForeignKey(VoteSession, on_delete=models.CASCADE, related_name="items", verbose_name=_("session"))
+    approval_task = models.OneToOneField(
+        ApprovalTask, on_delete=models.PROTECT, related_name="vote_item", verbose_name=_("council step")
+    )
+    subject_label = models.CharField(_("case"), max_length=255)
+    quorum_percent = models.PositiveSmallIntegerField(_("quorum (% of members)"))
+    threshold_percent = models.PositiveSmallIntegerField(_("threshold (%)"))
+    threshold_of = models.CharField(_("threshold counts"), max_length=10, choices=VoteRules.choices)
+    failed_quorum = models.CharField(_("without quorum"), max_length=10, choices=FailedQuorum.choices)
+    yes = models.PositiveSmallIntegerField(_("for"), null=True, blank=True)
+    no = models.PositiveSmallIntegerField(_("against"), null=True, blank=True)
+    abstain = models.PositiveSmallIntegerField(_("abstentions"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("case on the agenda")
+        verbose_name_plural = _("cases on the agenda")
+        ordering = ["session_id", "pk"]
+
+    def __str__(self):
+        return self.subject_label
+
+
+class Ballot(models.Model):
+    """One member's choice on one case. Deliberately without voter and time: the key is random."""
+
+    class Choice(models.TextChoices):
+        YES = "yes", _("For")
+        NO = "no", _("Against")
+        ABSTAIN = "abstain", _("Abstain")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    item = models.ForeignKey(VoteItem, on_delete=models.CASCADE, related_name="ballots")
+    choice = models.CharField(max_length=10, choices=Choice.choices)
+
+    class Meta:
+        verbose_name = _("ballot")
+        verbose_name_plural = _("ballots")
+
+    def __str__(self):
+        return str(self.id)
+
+
+class BallotReceipt(models.Model):
+    """That a member voted in a session (never what)."""
+
+    session = models.ForeignKey(VoteSession, on_delete=models.CASCADE, related_name="receipts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    voted_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("ballot receipt")
+        verbose_name_plural = _("ballot receipts")
+        constraints = [models.UniqueConstraint(fields=["session", "user"], name="ballot_receipt_once")]
+
+    def __str__(self):
+        return f"{self.user} · {self.session_id}"

@@ -23,6 +23,7 @@ STEP_FIELDS = (
     "position",
     "code",
     "name",
+    "kind",
     "approver_rule",
     "approver_param",
     "actions",

@@ -11,9 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from processes import services
 from processes.models import (
+    Consultation,
     CultivationMilestone,
     Decision,
     Delegation,
@@ -22,18 +24,27 @@ from processes.models import (
     EligibilityRule,
     Membership,
     Nomination,
+    Objection,
     PriorAward,
     RequiredDocument,
     Role,
     Stage,
     UnitLink,
 )
-from tests.factories import PDF_BYTES, NomineeFactory, UnitFactory, approve_until, attach_file, make_nomination
+from tests.factories import (
+    PDF_BYTES,
+    NomineeFactory,
+    UnitFactory,
+    approve_until,
+    attach_file,
+    make_nomination,
+    open_step,
+)
 from workflow.audit import audit_entries_for
 from workflow.models import AuditEntry
 
 #: Append-only logs: nobody adds to them by hand.
-NO_ADD_PAGE = {DossierDownload}
+NO_ADD_PAGE = {DossierDownload, Objection, Consultation}
 
 
 @pytest.fixture
@@ -109,6 +120,25 @@ def test_superuser_opens_every_changelist_add_and_change_page(admin_client, org)
     services.nomination_award(nomination=approve_until(nomination), by=org.chairman, decision_number="7/QĐ-UBND")
     Delegation.objects.create(
         delegator=org.hospital_head, delegate=org.hospital_deputy, unit=org.hospital, valid_from=date(2026, 1, 1)
+    )
+    other = _in_summarise(org, nominee=NomineeFactory(unit=org.hospital))
+    step, now = open_step(other), timezone.now()
+    Objection.objects.create(
+        nomination=other,
+        window=step,
+        author="Ông A",
+        content="Phản ánh",
+        recorded_by=org.board_officer,
+        recorded_at=now,
+    )
+    Consultation.objects.create(
+        nomination=other,
+        approval_task=step,
+        agency_name="Cục Thuế",
+        question="Chấp hành pháp luật thuế?",
+        requested_by=org.board_officer,
+        requested_at=now,
+        due_at=now,
     )
     for model in apps.get_app_config("processes").get_models():
         assert admin_client.get(_url(model, "changelist")).status_code == 200, model

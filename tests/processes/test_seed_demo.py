@@ -118,9 +118,15 @@ def test_the_three_chains_are_published_templates_assigned_to_every_form():
         assert not template.versions.filter(status="draft").exists()
         assert template_version_for(template=template, on=date(2021, 1, 1)).steps.exists()
     first = template_version_for(template=templates["city_regular"], on=date(2021, 1, 1))
-    assert [step.code for step in first.steps.all()] == [
-        "unit_confirm", "proposer_submit", "board_intake", "board_appraisal", "council_review", "chairman_decision"
-    ]  # fmt: skip
+    assert [(step.code, step.kind, step.condition) for step in first.steps.all()] == [
+        ("unit_confirm", "decision", ""),
+        ("proposer_submit", "decision", ""),
+        ("board_intake", "decision", ""),
+        ("board_appraisal", "decision", ""),
+        ("public_posting", "posting", "public_posting"),  # before the council, for forms that post nominees
+        ("council_review", "vote", "council_vote"),
+        ("chairman_decision", "decision", ""),
+    ]
     assert not AwardForm.objects.exclude(chain_assignments__procedure="").exists()
     assert ChainAssignment.objects.get(award_form__code="BK_CT_UBND_TP", procedure="ad_hoc").template.code == (
         "city_simplified"

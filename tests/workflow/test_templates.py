@@ -196,6 +196,7 @@ def _step_formset(version, *, deadline):
             "steps-0-position": "1",
             "steps-0-code": step.code,
             "steps-0-name": step.name,
+            "steps-0-kind": step.kind,
             "steps-0-approver_rule": step.approver_rule,
             "steps-0-approver_param": step.approver_param,
             "steps-0-actions": ["approve", "reject"],
