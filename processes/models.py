@@ -179,10 +179,14 @@ class AwardForm(models.Model):
     council_vote = models.BooleanField(_("council vote"), default=False)
     public_posting_working_days = models.PositiveSmallIntegerField(_("public posting (working days)"), default=0)
     council_quorum_percent = models.PositiveSmallIntegerField(
-        _("council quorum (% of members voting)"), default=67, validators=[MinValueValidator(1), MaxValueValidator(100)]
+        _("council quorum (percent of members voting)"),
+        default=67,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
     )
     council_threshold_percent = models.PositiveSmallIntegerField(
-        _("council threshold (% in favour)"), default=50, validators=[MinValueValidator(1), MaxValueValidator(100)]
+        _("council threshold (percent in favour)"),
+        default=50,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
     )
     council_threshold_of = models.CharField(
         _("the threshold is a share of"), max_length=10, choices=VoteRules.choices, default=VoteRules.CAST

@@ -15,7 +15,7 @@ from processes.models import Nomination, Stage
 from processes.permissions import TRANSITION_RULES, UserScope, can_transition, nominations_visible_to
 from workflow.approvals import decisions_for, inbox, next_position, open_tasks, processes_of
 from workflow.audit import audit_entries_for
-from workflow.models import ApprovalTask, StepAction, TemplateStep
+from workflow.models import ApprovalTask, StepAction, StepKind, TemplateStep
 
 PAGE_SIZE = 50
 
@@ -154,6 +154,8 @@ class OpenStep:
     is_last: bool
     may_reassign: bool
     reassign_to: list
+    is_window: bool = False  # a public posting window running out (no holder)
+    may_consult: bool = False  # the viewer holds a Board step and may ask other agencies
 
 
 def approval_steps(*, user, nomination: Nomination) -> tuple[list[OpenStep], list[ApprovalTask]]:
@@ -167,7 +169,7 @@ def approval_steps(*, user, nomination: Nomination) -> tuple[list[OpenStep], lis
     for task in open_tasks(processes=runs).select_related("process__version"):
         holders = [candidate.user for candidate in task.candidates.all()]
         mine = user.is_superuser or any(holder.pk == user.pk for holder in holders)
-        reassigns = may_reassign(user, task)
+        reassigns = may_reassign(user, task) and task.step.kind != StepKind.POSTING
         open_rows.append(
             OpenStep(
                 task=task,
@@ -179,6 +181,8 @@ def approval_steps(*, user, nomination: Nomination) -> tuple[list[OpenStep], lis
                 reassign_to=[holder for holder in reassignment_choices(task) if holder not in holders]
                 if reassigns
                 else [],
+                is_window=task.step.kind == StepKind.POSTING and not holders,
+                may_consult=mine and task.step.kind == StepKind.DECISION and task.step.approver_rule == "unit_members",
             )
         )
     history = list(
@@ -212,3 +216,13 @@ def inbox_page(*, user, cursor: str | None = None, size: int = PAGE_SIZE) -> Inb
     pairs = [(task, nominations[task.process.subject_id]) for task in found if task.process.subject_id in nominations]
     last = found[-1] if has_more else None
     return InboxPage(rows=pairs, next_cursor=f"{last.due_at.isoformat()}|{last.pk}" if last else None)
+
+
+def case_labels(processes) -> dict[int, str]:
+    """Process id → "nominee · award form · unit", for lists of steps: one query."""
+    by_subject = {process.subject_id: process.pk for process in processes}
+    nominations = Nomination.objects.select_related("nominee", "award_form", "unit").in_bulk(list(by_subject))
+    return {
+        by_subject[pk]: f"{nomination.nominee.name} · {nomination.award_form.name} · {nomination.unit.name}"
+        for pk, nomination in nominations.items()
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from processes import dossier_views, views
+from processes import council_views, dossier_views, views
 
 app_name = "processes"
 urlpatterns = [
@@ -13,6 +13,15 @@ urlpatterns = [
     path("nominations/<int:pk>/steps/<int:task_id>/decide/", views.step_decide, name="step-decide"),
     path("nominations/<int:pk>/steps/<int:task_id>/reassign/", views.step_reassign_view, name="step-reassign"),
     path("inbox/", views.inbox, name="inbox"),
+    path("council/", council_views.council, name="council"),
+    path("council/sessions/<int:pk>/", council_views.council_session, name="council-session"),
+    path("nominations/<int:pk>/objections/", council_views.objection_new, name="objection-new"),
+    path(
+        "nominations/<int:pk>/steps/<int:task_id>/consultations/",
+        council_views.consultation_new,
+        name="consultation-new",
+    ),
+    path("consultations/<int:pk>/", council_views.consultation_detail, name="consultation"),
     path("nominations/<int:pk>/files/", dossier_views.dossier_upload, name="dossier-upload"),
     path("files/<int:pk>/download/", dossier_views.dossier_download, name="dossier-download"),
 ]

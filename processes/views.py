@@ -9,10 +9,21 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from processes import errors
-from processes.models import AwardForm, Campaign, DocumentType, Nomination, Nominee, OrganisationUnit, Procedure, Stage
-from processes.permissions import can_edit, can_view, user_scope
+from processes.models import (
+    AwardForm,
+    Campaign,
+    DocumentType,
+    Nomination,
+    Nominee,
+    OrganisationUnit,
+    Procedure,
+    Stage,
+    UnitKind,
+)
+from processes.permissions import C, can_edit, can_view, capacities, user_scope
 from processes.selectors import approval_steps, available_actions, inbox_page, nomination_page, nomination_timeline
 from processes.services import (
+    AGENCY_MAX_WORKING_DAYS,
     NOMINEE_FIELDS,
     REASON_REQUIRED,
     nomination_act,
@@ -36,6 +47,25 @@ ACTION_LABELS = {
     "close": _("Close the case"),
     "withdraw": _("Withdraw"),
 }
+
+
+class ConsultationForm(forms.Form):
+    agency = forms.ModelChoiceField(
+        label=_("Agency in the organisation"),
+        queryset=OrganisationUnit.objects.filter(kind=UnitKind.DEPARTMENT).order_by("name"),
+        required=False,
+    )
+    agency_name = forms.CharField(label=_("or an agency outside it"), max_length=255, required=False)
+    working_days = forms.IntegerField(
+        label=_("Answer within (working days)"), min_value=1, max_value=AGENCY_MAX_WORKING_DAYS, initial=10
+    )
+    question = forms.CharField(label=_("Question"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("agency") and not (data.get("agency_name") or "").strip():
+            raise forms.ValidationError(_("Choose an agency or write its name."))
+        return data
 
 
 class NominationEditForm(forms.Form):
@@ -119,6 +149,11 @@ def _render_detail(request, nomination, scope, *, edit_form=None, posted=None, s
             "nomination": nomination,
             "open_steps": open_steps,
             "decided_steps": decided_steps,
+            "objections": nomination.objections.select_related("recorded_by"),
+            "may_object": any(step.is_window for step in open_steps)
+            and (scope.is_admin or C.BOARD in capacities(request.user, nomination, scope=scope)),
+            "consultations": nomination.consultations.select_related("answered_by"),
+            "consultation_form": ConsultationForm() if any(step.may_consult for step in open_steps) else None,
             "actions": actions,
             "posted": posted or {},
             "timeline": nomination_timeline(nomination),
@@ -225,8 +260,20 @@ def step_reassign_view(request, pk, task_id):
 
 @require_GET
 def inbox(request):
+    from processes.council_views import consultations_for
+    from workflow.voting import open_ballots
+
     page = inbox_page(user=request.user, cursor=request.GET.get("cursor"))
-    return render(request, "processes/inbox.html", {"page": page, "now": timezone.now()})
+    return render(
+        request,
+        "processes/inbox.html",
+        {
+            "page": page,
+            "now": timezone.now(),
+            "ballots": open_ballots(request.user),
+            "consultations": consultations_for(request.user),
+        },
+    )
 
 
 @require_POST

@@ -115,6 +115,15 @@ def ballot_task(session: VoteSession, user):
     return session.task_set.filter(flow_task=_flow().ballot, owner_id=user.pk, status__in=ACTIVE).order_by("pk").first()
 
 
+def open_ballots(user) -> list[VoteSession]:
+    """Sessions in which ``user`` still has a ballot to cast, closing soonest first."""
+    return list(
+        VoteSession.objects.filter(
+            task__flow_task=_flow().ballot, task__owner_id=user.pk, task__status__in=ACTIVE, closed_at__isnull=True
+        ).order_by("closes_at")[:50]
+    )
+
+
 def vote_cast(*, session_id: int, by, choices: dict[int, str]) -> None:
     """Record ``by``'s ballot: a choice (yes, no, abstain) for every case on the agenda, once."""
     flow = _flow()

@@ -1,0 +1,197 @@
+"""Screens of the council (sessions and secret ballots), public posting (objections) and
+consultation of other agencies. Every write goes through ``processes.services``."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from processes import errors, services
+from processes.models import Consultation
+from processes.permissions import user_scope
+from processes.selectors import case_labels
+from processes.views import ConsultationForm, _render_detail, _step_of, visible_nomination_or_404
+from workflow.errors import WorkflowError
+from workflow.models import Ballot, VoteSession
+from workflow.voting import awaiting_council, ballot_task
+
+# --- council sessions ----------------------------------------------------------------------------
+
+
+def council(request):
+    """The cases awaiting a council the user may convene, and the sessions they take part in."""
+    waiting = [task for task in awaiting_council() if services.may_open_session(request.user, task.unit_id)]
+    labels = case_labels([task.process for task in waiting])
+    posted = {"title": "", "closes_on": "", "tasks": []}
+    if request.method == "POST":
+        posted = {
+            "title": request.POST.get("title", ""),
+            "closes_on": request.POST.get("closes_on", ""),
+            "tasks": [int(pk) for pk in request.POST.getlist("task") if pk.isdigit()],
+        }
+        chosen = [task for task in waiting if task.pk in posted["tasks"]]
+        try:
+            closes_on = datetime.strptime(posted["closes_on"], "%Y-%m-%d").date()
+        except ValueError:
+            messages.error(request, _("Give the closing date."))
+        else:
+            closes_at = timezone.make_aware(datetime.combine(closes_on, time(17, 0)))
+            try:
+                session = services.council_session_open(
+                    by=request.user, title=posted["title"], tasks=chosen, closes_at=closes_at
+                )
+            except WorkflowError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, _("Session opened: each member now has a ballot."))
+                return redirect("processes:council-session", pk=session.pk)
+    sessions = VoteSession.objects.filter(pk__in=_sessions_of(request.user)).order_by("-opened_at")[:50]
+    return render(
+        request,
+        "processes/council.html",
+        {
+            "waiting": [(task, labels.get(task.process_id, "")) for task in waiting],
+            "sessions": sessions,
+            "posted": posted,
+            "default_close": (timezone.localdate() + timedelta(days=7)).isoformat(),
+        },
+    )
+
+
+def _sessions_of(user):
+    """Sessions the user voted in, holds a ballot of, or may convene (the Board sees all)."""
+    from viewflow.workflow.models import Task
+
+    if user.is_superuser or user_scope(user).board:
+        return VoteSession.objects.values("pk")
+    return Task.objects.filter(owner=user, process__in=VoteSession.objects.all()).values("process_id")
+
+
+def council_session(request, pk):
+    session = get_object_or_404(VoteSession, pk=pk)
+    if not (
+        request.user.is_superuser
+        or user_scope(request.user).board
+        or session.task_set.filter(owner=request.user).exists()
+        or services.may_open_session(request.user, session.council_unit_id)
+    ):
+        raise Http404
+    items = list(session.items.order_by("pk"))
+    my_ballot = ballot_task(session, request.user)
+    if request.method == "POST":
+        choices = {item.pk: request.POST.get(f"item-{item.pk}", "") for item in items}
+        try:
+            services.council_vote(session_id=session.pk, by=request.user, choices=choices)
+        except WorkflowError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Your ballot is recorded. Results are shown when the session closes."))
+            return redirect("processes:council-session", pk=session.pk)
+        session.refresh_from_db()
+        my_ballot = ballot_task(session, request.user)
+    return render(
+        request,
+        "processes/council_session.html",
+        {
+            "session": session,
+            "items": items,
+            "my_ballot": my_ballot,
+            "choices": Ballot.Choice.choices,
+            "voted": session.receipts.count(),
+        },
+    )
+
+
+# --- public posting: objections ------------------------------------------------------------------
+
+
+@require_POST
+def objection_new(request, pk):
+    scope = user_scope(request.user)
+    nomination = visible_nomination_or_404(request.user, pk, scope=scope)
+    posted = {"objection_author": request.POST.get("author", ""), "objection": request.POST.get("content", "")}
+    try:
+        services.objection_record(
+            nomination=nomination, by=request.user, author=posted["objection_author"], content=posted["objection"]
+        )
+    except WorkflowError as error:
+        messages.error(request, str(error))
+        return _render_detail(request, nomination, scope, posted=posted, status=409)
+    messages.success(request, _("Objection recorded; the Board settles it when the posting ends."))
+    return redirect("processes:nomination-detail", pk=nomination.pk)
+
+
+# --- consultation --------------------------------------------------------------------------------
+
+
+@require_POST
+def consultation_new(request, pk, task_id):
+    scope = user_scope(request.user)
+    nomination = visible_nomination_or_404(request.user, pk, scope=scope)
+    task = _step_of(nomination, task_id)
+    form = ConsultationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(error) for errors_ in form.errors.values() for error in errors_))
+        return _render_detail(request, nomination, scope, status=400)
+    data = form.cleaned_data
+    try:
+        services.consultation_request(
+            task_id=task.pk,
+            by=request.user,
+            agencies=[(data["agency"], data["agency_name"], data["working_days"])],
+            question=data["question"],
+        )
+    except WorkflowError as error:
+        messages.error(request, str(error))
+        return _render_detail(request, nomination, scope, status=409)
+    messages.success(request, _("Opinion requested; the appraisal's deadline is now 20 working days."))
+    return redirect("processes:nomination-detail", pk=nomination.pk)
+
+
+def consultation_detail(request, pk):
+    """The question put to an agency and its answer: for the agency (who may not see the whole case)
+    and the Board."""
+    consultation = get_object_or_404(
+        Consultation.objects.select_related("nomination__nominee", "nomination__award_form", "requested_by"), pk=pk
+    )
+    may_answer = services.may_answer(request.user, consultation)
+    from processes.permissions import can_view
+
+    if not (may_answer or can_view(request.user, consultation.nomination)):
+        raise Http404
+    if request.method == "POST":
+        try:
+            services.consultation_answer(
+                consultation_id=consultation.pk, by=request.user, answer=request.POST.get("answer", "")
+            )
+        except errors.DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("The agency's opinion is recorded on the case."))
+            return redirect("processes:consultation", pk=consultation.pk)
+    return render(
+        request,
+        "processes/consultation.html",
+        {
+            "consultation": consultation,
+            "may_answer": may_answer and consultation.answered_at is None,
+            "answer": request.POST.get("answer", ""),
+        },
+    )
+
+
+def consultations_for(user) -> list[Consultation]:
+    """Open consultations this user's agencies must answer (for the inbox)."""
+    scope = user_scope(user)
+    units = [unit_id for unit_id, roles in scope.roles.items() if roles & set(services.STAFF_ROLES)]
+    return list(
+        Consultation.objects.filter(agency_id__in=units, answered_at__isnull=True)
+        .select_related("nomination__nominee")
+        .order_by("due_at")[:50]
+    )
