@@ -882,6 +882,20 @@ class Story:
         )
         for step, note in plan.steps:
             nomination = self._step(nomination, step, note)
+        if plan.target == Stage.SUMMARISE:
+            nomination = self.spread(nomination)
+        return nomination
+
+    def spread(self, nomination):
+        """Cases still in the chain wait at different steps, so every role has work in the demo:
+        up to three approvals, stopping before a council vote or a posting window."""
+        for _approval in range(random.Random(f"{SEED}:{nomination.nominee.name}:{self.form.code}").randint(0, 3)):
+            task = open_tasks(process=current_process(nomination)).first()
+            if task is None or task.step.kind != StepKind.DECISION:
+                break
+            if next_position(task.process, task.step.position) is None:
+                break
+            nomination = services.nomination_decide(task_id=task.pk, by=self.holder(task), action=StepAction.APPROVE)
         return nomination
 
     def _step(self, nomination, step, note):

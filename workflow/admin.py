@@ -14,6 +14,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from workflow.models import (
+    ApprovalProcess,
+    ApprovalTask,
     AuditChain,
     AuditEntry,
     CalendarOverride,
@@ -21,6 +23,8 @@ from workflow.models import (
     StepAction,
     TemplateStep,
     TemplateVersion,
+    VoteItem,
+    VoteSession,
 )
 from workflow.process_templates import (
     STEP_FIELDS,
@@ -254,3 +258,55 @@ class TemplateVersionAdmin(admin.ModelAdmin):
     def new_draft(self, request, queryset):
         templates = ProcessTemplate.objects.filter(pk__in=queryset.values("template_id")).order_by("code")
         _draft_message(self, request, [template_draft(template=template, by=request.user) for template in templates])
+
+
+# --- running approvals and council sessions: records, read-only ----------------------------------
+
+
+class ApprovalTaskInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ApprovalTask
+    fk_name = "process"
+    fields = (
+        "step",
+        "unit_label",
+        "assignee",
+        "on_behalf_of",
+        "opened_at",
+        "due_at",
+        "closed_at",
+        "action",
+        "decided_by",
+    )
+    readonly_fields = fields
+    ordering = ("opened_at", "pk")
+
+
+@admin.register(ApprovalProcess)
+class ApprovalProcessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Where each case stands in its chain; decisions are taken on the case's page, never here."""
+
+    list_display = ("pk", "version", "subject_id", "structure_on", "position", "status", "created")
+    list_filter = ("status", "version__template")
+    list_select_related = ("version__template",)
+    search_fields = ("=subject_id",)
+    fields = ("version", "subject_type", "subject_id", "structure_on", "position", "last_action", "status")
+    readonly_fields = fields
+    inlines = [ApprovalTaskInline]
+
+
+class VoteItemInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The agenda with each case's rules and, once the session closed, its tally (never a ballot)."""
+
+    model = VoteItem
+    fields = ("subject_label", "quorum_percent", "threshold_percent", "threshold_of", "yes", "no", "abstain", "outcome")
+    readonly_fields = fields
+
+
+@admin.register(VoteSession)
+class VoteSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("title", "council_label", "opened_at", "closes_at", "closed_at", "member_count")
+    list_filter = ("closed_at",)
+    list_select_related = ("opened_by",)
+    fields = ("title", "council_label", "opened_by", "opened_at", "closes_at", "closed_at", "member_count")
+    readonly_fields = fields
+    inlines = [VoteItemInline]
