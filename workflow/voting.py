@@ -70,6 +70,8 @@ def session_open(*, by, title: str, tasks: list[ApprovalTask], closes_at: dateti
     if closes_at <= timezone.now():
         raise VoteError(_("The closing time must be in the future."))
     ids = [task.pk for task in tasks]
+    # Two officers putting one case on two agendas at once: the second waits here, then finds it taken.
+    list(ApprovalTask.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
     waiting = list(awaiting_council().filter(pk__in=ids).prefetch_related("candidates__user"))
     if len(waiting) != len(set(ids)):
         raise VoteError(_("A chosen case is no longer waiting for the council, or is on another session's agenda."))
