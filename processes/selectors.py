@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -75,7 +76,29 @@ def nomination_page(
     found = list(rows.order_by("-updated_at", "-pk")[: size + 1])
     has_more = len(found) > size
     found = found[:size]
+    _attach_open_steps(found)
     return Page(rows=found, next_cursor=_cursor_of(found[-1]) if has_more else None)
+
+
+def _attach_open_steps(nominations: list[Nomination]) -> None:
+    """Each row's open approval steps (step and due time), for the whole page in one query."""
+    by_pk = {nomination.pk: nomination for nomination in nominations}
+    for nomination in nominations:
+        nomination.open_steps = []
+    if not by_pk:
+        return
+    steps = (
+        ApprovalTask.objects.filter(
+            closed_at__isnull=True,
+            process__subject_type=ContentType.objects.get_for_model(Nomination),
+            process__subject_id__in=list(by_pk),
+        )
+        .select_related("step")
+        .annotate(subject_id=F("process__subject_id"))
+        .order_by("due_at")
+    )
+    for step in steps:
+        by_pk[step.subject_id].open_steps.append(step)
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,7 @@ def nomination_list(request):
             "campaigns": Campaign.objects.only("id", "name"),
             "award_forms": AwardForm.objects.filter(is_active=True).only("id", "name"),
             "base_query": query.urlencode(),
+            "now": timezone.now(),
             "can_propose": scope.may_propose,
         },
     )

@@ -134,3 +134,22 @@ def test_a_delegate_holding_a_step_sees_the_case(client, org):
     step_reassign(task_id=task.pk, to=org.hospital_deputy, by=org.admin, reason="Ủy quyền")
     client.force_login(org.hospital_deputy)
     assert client.get(_detail(nomination)).status_code == 200
+
+
+def test_the_list_shows_each_cases_open_step_and_due_date_with_constant_queries(client, org):
+    client.force_login(org.hospital_secretary)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("processes:nomination-list"))
+        return len(captured), response.text
+
+    first = submitted(org)
+    few, page = queries()
+    task = open_step(first)
+    assert f"{task.step.name} · due {timezone.localtime(task.due_at).strftime('%d/%m/%Y')}" in page
+    for _ in range(4):
+        approve_until(submitted(org), "board_intake")
+    many, page = queries()
+    assert many == few
+    assert page.count(open_step(first).step.name) == 1
