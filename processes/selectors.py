@@ -225,12 +225,7 @@ class InboxPage:
 
 def inbox_page(*, user, cursor: str | None = None, size: int = PAGE_SIZE) -> InboxPage:
     """The open steps ``user`` holds, soonest due first, by keyset; each with its nomination."""
-    rows = inbox(user)
-    after = _parse_cursor(cursor)
-    if after:
-        moment, pk = after
-        rows = rows.filter(Q(due_at__gt=moment) | Q(due_at=moment, pk__gt=pk))
-    found = list(rows[: size + 1])
+    found = [candidate.approval_task for candidate in inbox(user, after=_parse_cursor(cursor))[: size + 1]]
     has_more = len(found) > size
     found = found[:size]
     nominations = Nomination.objects.select_related("nominee", "award_form", "unit").in_bulk(

@@ -24,7 +24,7 @@ from functools import cache
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Model, Prefetch
+from django.db.models import Model, Prefetch, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
@@ -187,13 +187,20 @@ def open_tasks(*, process: ApprovalProcess | None = None, processes=None):
     )
 
 
-def inbox(user):
-    """The open tasks ``user`` may act on, soonest due first (the partial index on candidates)."""
-    return (
-        ApprovalTask.objects.filter(candidates__user=user, candidates__is_open=True)
-        .select_related("step", "process", "assignee", "on_behalf_of")
-        .order_by("due_at", "pk")
-    )
+def inbox(user, *, after: tuple | None = None):
+    """The open tasks ``user`` may act on, soonest due first: rows of ``ApprovalCandidate`` read along
+    its partial index (user, due_at, task) where open; ``after`` = (due_at, task id) of the last row
+    seen, for keyset paging."""
+    rows = ApprovalCandidate.objects.filter(user=user, is_open=True)
+    if after is not None:
+        moment, task_id = after
+        rows = rows.filter(Q(due_at__gt=moment) | Q(due_at=moment, approval_task_id__gt=task_id))
+    return rows.select_related(
+        "approval_task__step",
+        "approval_task__process",
+        "approval_task__assignee",
+        "approval_task__on_behalf_of",
+    ).order_by("due_at", "approval_task_id")
 
 
 def is_candidate(approval_task: ApprovalTask, user) -> bool:

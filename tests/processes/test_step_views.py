@@ -8,6 +8,7 @@ from django.utils import timezone
 from processes.models import Stage
 from tests.factories import approve_until, holders, open_step, submitted
 from workflow.audit import audit_entries_for
+from workflow.models import ApprovalTask
 
 
 def _detail(nomination):
@@ -153,3 +154,20 @@ def test_the_list_shows_each_cases_open_step_and_due_date_with_constant_queries(
     many, page = queries()
     assert many == few
     assert page.count(open_step(first).step.name) == 1
+
+
+def test_the_inbox_pages_by_due_time_without_skipping_or_repeating_a_step(org):
+    from processes.selectors import inbox_page
+
+    for _ in range(5):
+        submitted(org)
+    seen, cursor = [], None
+    while True:
+        page = inbox_page(user=org.hospital_head, cursor=cursor, size=2)
+        seen += [task.pk for task, _nomination in page.rows]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    expected = [task.pk for task in ApprovalTask.objects.filter(closed_at__isnull=True).order_by("due_at", "pk")]
+    assert seen == expected
+    assert len(seen) == 5
