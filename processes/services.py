@@ -6,6 +6,7 @@ rely on that). Each state change writes one audit entry in the same transaction.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date
 
 from django.db import IntegrityError, transaction
@@ -50,6 +51,7 @@ from workflow.approvals import (
     locked_task,
     next_position,
     open_tasks,
+    previous_group_position,
 )
 from workflow.audit import audit_append, audit_entries_for
 from workflow.calendar import due_at as working_due_at
@@ -340,6 +342,21 @@ def _open_task_id(nomination: Nomination) -> int:
     return task.pk
 
 
+@contextmanager
+def _open_step(task_id: int):
+    """The open step ``task_id``, re-read in a transaction under its case's lock. A step that does not
+    exist is a DomainError, a closed one StepClosed naming who closed it and when; a wait for the
+    lock that runs out says who decided meanwhile, or that someone is deciding."""
+    process_id = ApprovalTask.objects.filter(pk=task_id).values_list("process_id", flat=True).first()
+    if process_id is None:
+        raise errors.DomainError(_("This approval step does not exist."))
+    try:
+        with transaction.atomic(), approval_lock(process_id):
+            yield locked_task(task_id)
+    except FlowLockFailed:
+        raise lock_failed(task_id) from None
+
+
 def nomination_decide(
     *,
     task_id: int,
@@ -360,36 +377,33 @@ def nomination_decide(
     comment = (comment or "").strip()
     if action in (StepAction.RETURN, StepAction.REJECT) and not comment:
         raise errors.DomainError(_("Please give a reason."))
-    process_id = ApprovalTask.objects.filter(pk=task_id).values_list("process_id", flat=True).first()
-    if process_id is None:
-        raise errors.DomainError(_("This approval step does not exist."))
-    try:
-        with transaction.atomic(), approval_lock(process_id):
-            approval_task = locked_task(task_id)
-            nomination = nomination_of(approval_task.process)
-            if not (by.is_superuser or is_candidate(approval_task, by)):
-                raise _not_yours(approval_task)
-            step = approval_task.step
-            if action not in decisions_for(step):
-                raise ActionNotAllowed()
-            if action == StepAction.APPROVE:
-                _refuse_while_consulting(approval_task)
-            data = {"step": step.code, "task": approval_task.pk}
-            if approval_task.on_behalf_of_id and approval_task.assignee_id == by.pk:
-                data["on_behalf_of"] = approval_task.on_behalf_of.get_username()
-            nomination = _apply_decision(
-                approval_task=approval_task,
-                nomination=nomination,
-                by=by,
-                action=action,
-                comment=comment,
-                data=data,
-                decision_number=decision_number,
-                signed_on=signed_on,
+    with _open_step(task_id) as approval_task:
+        nomination = nomination_of(approval_task.process)
+        if not (by.is_superuser or is_candidate(approval_task, by)):
+            raise _not_yours(approval_task)
+        step = approval_task.step
+        if step.kind == StepKind.POSTING and not approval_task.candidates.exists():
+            raise errors.TransitionNotAllowed(
+                _("The nominee is publicly posted until %(until)s; the case moves on when the posting ends.")
+                % {"until": timezone.localtime(approval_task.due_at).strftime("%d/%m/%Y %H:%M")}
             )
-    except FlowLockFailed:
-        raise lock_failed(task_id) from None
-    return nomination
+        if action not in decisions_for(step):
+            raise ActionNotAllowed()
+        if action == StepAction.APPROVE:
+            _refuse_while_consulting(approval_task)
+        data = {"step": step.code, "task": approval_task.pk}
+        if approval_task.on_behalf_of_id and approval_task.assignee_id == by.pk:
+            data["on_behalf_of"] = approval_task.on_behalf_of.get_username()
+        return _apply_decision(
+            approval_task=approval_task,
+            nomination=nomination,
+            by=by,
+            action=action,
+            comment=comment,
+            data=data,
+            decision_number=decision_number,
+            signed_on=signed_on,
+        )
 
 
 def _apply_decision(
@@ -445,6 +459,11 @@ def council_outcome(*, item) -> None:
             approval_task = locked_task(item.approval_task_id)
         except StepClosed:
             return
+        if (
+            action == StepAction.SEND_BACK
+            and previous_group_position(approval_task.process, approval_task.step.position) is None
+        ):
+            action = StepAction.REJECT  # no earlier Board step to go back to (a level council)
         _apply_decision(
             approval_task=approval_task,
             nomination=nomination_of(approval_task.process),
@@ -645,36 +664,29 @@ def step_reassign(*, task_id: int, to, by, reason: str) -> ApprovalTask:
     reason = (reason or "").strip()
     if not reason:
         raise errors.DomainError(_("Please give a reason."))
-    process_id = ApprovalTask.objects.filter(pk=task_id).values_list("process_id", flat=True).first()
-    if process_id is None:
-        raise errors.DomainError(_("This approval step does not exist."))
-    try:
-        with transaction.atomic(), approval_lock(process_id):
-            approval_task = locked_task(task_id)
-            if not may_reassign(by, approval_task):
-                raise errors.PermissionDenied(
-                    _("Only a secretary of the step's level or an administrator may reassign it.")
-                )
-            if to.pk not in {user.pk for user in reassignment_choices(approval_task)}:
-                raise errors.DomainError(
-                    _("%(who)s cannot take this step.") % {"who": to.get_full_name() or to.get_username()}
-                )
-            before = [candidate.user.get_username() for candidate in approval_task.candidates.select_related("user")]
-            approval_reassign(approval_task=approval_task, to=to, by=by, reason=reason)
-            audit_append(
-                subject=nomination_of(approval_task.process),
-                actor=by,
-                action="processes.nomination.step_reassigned",
-                comment=reason,
-                data={
-                    "step": approval_task.step.code,
-                    "task": approval_task.pk,
-                    "from": before,
-                    "to": to.get_username(),
-                },
+    with _open_step(task_id) as approval_task:
+        if not may_reassign(by, approval_task):
+            raise errors.PermissionDenied(
+                _("Only a secretary of the step's level or an administrator may reassign it.")
             )
-    except FlowLockFailed:
-        raise lock_failed(task_id) from None
+        if to.pk not in {user.pk for user in reassignment_choices(approval_task)}:
+            raise errors.DomainError(
+                _("%(who)s cannot take this step.") % {"who": to.get_full_name() or to.get_username()}
+            )
+        before = [candidate.user.get_username() for candidate in approval_task.candidates.select_related("user")]
+        approval_reassign(approval_task=approval_task, to=to, by=by, reason=reason)
+        audit_append(
+            subject=nomination_of(approval_task.process),
+            actor=by,
+            action="processes.nomination.step_reassigned",
+            comment=reason,
+            data={
+                "step": approval_task.step.code,
+                "task": approval_task.pk,
+                "from": before,
+                "to": to.get_username(),
+            },
+        )
     return approval_task
 
 
@@ -732,7 +744,11 @@ def objection_record(*, nomination: Nomination, by, author: str, content: str) -
         raise errors.DomainError(_("Say who objects and what the objection is."))
     if not (by.is_superuser or C.BOARD in capacities(by, nomination)):
         raise errors.PermissionDenied(_("Objections are recorded by the Emulation and Commendation Board."))
-    with transaction.atomic():
+    process = _running_process(nomination)
+    if process is None:
+        raise errors.TransitionNotAllowed(_("This nominee is not publicly posted now."))
+    # Under the case's lock: the window's timer cannot close it between this check and the insert.
+    with transaction.atomic(), approval_lock(process.pk):
         window = _open_window(nomination)
         if window is None or window.task.status != STATUS.SCHEDULED:
             raise errors.TransitionNotAllowed(_("This nominee is not publicly posted now."))
@@ -789,11 +805,7 @@ def consultation_request(
         raise errors.DomainError(
             _("An agency is given between 1 and %(days)s working days.") % {"days": AGENCY_MAX_WORKING_DAYS}
         )
-    process_id = ApprovalTask.objects.filter(pk=task_id).values_list("process_id", flat=True).first()
-    if process_id is None:
-        raise errors.DomainError(_("This approval step does not exist."))
-    with transaction.atomic(), approval_lock(process_id):
-        approval_task = locked_task(task_id)
+    with _open_step(task_id) as approval_task:
         if not (by.is_superuser or is_candidate(approval_task, by)):
             raise _not_yours(approval_task)
         nomination = nomination_of(approval_task.process)

@@ -372,5 +372,6 @@ __all__ = [
     "locked_task",
     "next_position",
     "open_tasks",
+    "previous_group_position",
     "processes_of",
 ]

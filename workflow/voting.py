@@ -132,7 +132,7 @@ def vote_cast(*, session_id: int, by, choices: dict[int, str]) -> None:
     try:
         with flow.lock(session_id):
             session = VoteSession.objects.get(pk=session_id)
-            if session.is_closed:
+            if session.is_closed or timezone.now() >= session.closes_at:
                 raise StepClosed(_("Voting in this session has closed."))
             if BallotReceipt.objects.filter(session=session, user=by).exists():
                 raise StepClosed(_("You have already voted in this session."))
