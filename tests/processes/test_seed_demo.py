@@ -8,6 +8,8 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
+from django.test import override_settings
+from django.utils import translation
 
 import processes
 from processes import demo
@@ -24,12 +26,26 @@ def _seed() -> str:
     return out.getvalue()
 
 
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One seeding for the module (it walks some 250 cases through their chains): committed before the
+    first test, each test then running in its own rolled-back transaction, the tables emptied after."""
+    test_settings = override_settings(
+        DOSSIER_ROOT=tmp_path_factory.mktemp("dossiers"),
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],  # as conftest sets for each test
+    )
+    with django_db_blocker.unblock(), test_settings, translation.override("en"):
+        output = _seed()
+    yield output
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
 def _counts() -> dict[str, int]:
     return {model._meta.label: model._default_manager.count() for model in apps.get_models()}
 
 
-def test_second_run_leaves_the_count_of_every_model_unchanged():
-    _seed()
+def test_second_run_leaves_the_count_of_every_model_unchanged(seeded):
     first = _counts()
     output = _seed()
     assert _counts() == first
@@ -38,8 +54,7 @@ def test_second_run_leaves_the_count_of_every_model_unchanged():
     assert "0 nominations added" in output
 
 
-def test_nominations_cover_every_stage_each_reached_through_the_services():
-    _seed()
+def test_nominations_cover_every_stage_each_reached_through_the_services(seeded):
     stages = set(Nomination.objects.values_list("stage", flat=True))
     assert stages == set(Stage.values)
     assert Nomination.objects.count() >= 200
@@ -55,8 +70,7 @@ def test_nominations_cover_every_stage_each_reached_through_the_services():
     assert AuditEntry.objects.filter(action="processes.dossier.uploaded").exists()
 
 
-def test_demo_nominees_are_realistic_and_include_the_blocked_and_the_decorated():
-    _seed()
+def test_demo_nominees_are_realistic_and_include_the_blocked_and_the_decorated(seeded):
     assert Nominee.objects.filter(pending_discipline=True, nominations__stage=Stage.CULTIVATE).exists()
     assert PriorAward.objects.filter(award_form__code="CSTD_CS").values("nominee").distinct().count() >= 3
     assert Nominee.objects.filter(collective_type="household").exists()
@@ -68,15 +82,14 @@ def test_demo_nominees_are_realistic_and_include_the_blocked_and_the_decorated()
     assert sum(name != name.encode("ascii", "ignore").decode() for name in names) > len(names) / 2
 
 
-def test_verify_audit_passes_after_seeding():
-    _seed()
+def test_verify_audit_passes_after_seeding(seeded):
     out = StringIO()
     call_command("verify_audit", stdout=out)  # exits non-zero (SystemExit) on a broken chain
     assert "verify" in out.getvalue()
 
 
-def test_demo_users_log_in_with_the_printed_password():
-    output = _seed()
+def test_demo_users_log_in_with_the_printed_password(seeded):
+    output = seeded
     password = re.search(r"password: (\S+)", output).group(1)
     printed = re.findall(r"^  (\S+)  ", output, flags=re.MULTILINE)
     assert {"admin", "chairman", "vicechairman", "board.officer", "council.member", "head.syt"} <= set(printed)
@@ -97,12 +110,13 @@ def test_the_plan_is_the_same_on_every_run_and_the_data_ships_with_the_app():
 
 def test_seed_demo_refuses_where_demo_data_is_switched_off(db, settings):
     settings.THIDUA_DEMO_DATA = False
+    users = get_user_model().objects.count()
     with pytest.raises(CommandError, match="THIDUA_DEMO_DATA"):
         call_command("seed_demo", stdout=StringIO())
-    assert not get_user_model().objects.exists()
+    assert get_user_model().objects.count() == users
 
 
-def test_the_three_chains_are_published_templates_assigned_to_every_form():
+def test_the_three_chains_are_published_templates_assigned_to_every_form(seeded):
     from datetime import date
 
     from processes.approvers import resolve_approvers, template_for
@@ -111,7 +125,6 @@ def test_the_three_chains_are_published_templates_assigned_to_every_form():
     from workflow.models import ProcessTemplate
     from workflow.process_templates import template_version_for
 
-    _seed()
     templates = {template.code: template for template in ProcessTemplate.objects.all()}
     assert set(templates) == {"city_regular", "city_simplified", "unit_level"}
     for template in templates.values():
