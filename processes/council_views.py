@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from processes import errors, services
 from processes.models import Consultation
-from processes.permissions import user_scope
+from processes.permissions import can_view, user_scope
 from processes.selectors import case_labels
 from processes.views import ConsultationForm, _render_detail, _step_of, visible_nomination_or_404
 from workflow.errors import WorkflowError
@@ -26,7 +26,10 @@ from workflow.voting import awaiting_council, ballot_task
 
 def council(request):
     """The cases awaiting a council the user may convene, and the sessions they take part in."""
-    waiting = [task for task in awaiting_council() if services.may_open_session(request.user, task.unit_id)]
+    scope = user_scope(request.user)
+    waiting = [
+        task for task in awaiting_council() if services.may_open_session(request.user, task.unit_id, scope=scope)
+    ]
     labels = case_labels([task.process for task in waiting])
     posted = {"title": "", "closes_on": "", "tasks": []}
     if request.method == "POST":
@@ -161,8 +164,6 @@ def consultation_detail(request, pk):
         Consultation.objects.select_related("nomination__nominee", "nomination__award_form", "requested_by"), pk=pk
     )
     may_answer = services.may_answer(request.user, consultation)
-    from processes.permissions import can_view
-
     if not (may_answer or can_view(request.user, consultation.nomination)):
         raise Http404
     if request.method == "POST":

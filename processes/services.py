@@ -896,14 +896,14 @@ def consultation_answer(*, consultation_id: int, by, answer: str) -> Consultatio
 # --- council sessions ------------------------------------------------------------------------------
 
 
-def may_open_session(user, council_unit_id: int | None) -> bool:
+def may_open_session(user, council_unit_id: int | None, *, scope=None) -> bool:
     """An administrator, a Board officer (the city council's secretariat), or the head, a deputy or the
     secretary of the council's unit or of the unit it belongs to (a department's own council)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if user.is_superuser:
         return True
-    scope = user_scope(user)
+    scope = scope or user_scope(user)
     if scope.board:
         return True
     if council_unit_id is None:

@@ -107,3 +107,22 @@ def test_an_approval_waiting_for_an_agency_says_so_and_keeps_the_step(client, or
     assert "Cục Thuế" in response.text
     assert open_step(nomination).pk == task.pk
     assert nomination.stage == Stage.SUMMARISE
+
+
+def test_the_council_page_runs_the_same_queries_for_one_case_or_four_awaiting(client, org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _voting_form(org)
+    client.force_login(org.board_officer)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("processes:council")).status_code == 200
+        return len(captured)
+
+    approve_until(submitted(org), "council_review")
+    few = queries()
+    for _ in range(3):
+        approve_until(submitted(org), "council_review")
+    assert queries() == few
