@@ -182,6 +182,15 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "thidua@localhost")
+# Outgoing notifications: the host part of each email's stable Message-ID <outbox-{id}@{host}>.
+NOTIFICATION_MESSAGE_ID_HOST = os.environ.get("NOTIFICATION_MESSAGE_ID_HOST", "thidua.localhost")
+# Links in emails start with this address.
+NOTIFICATION_SITE_URL = os.environ.get("NOTIFICATION_SITE_URL", "http://127.0.0.1:8000")
+# Reminders and escalations go out on working days from this local hour; digests at this one.
+NOTIFICATION_HOUR = int(os.environ.get("NOTIFICATION_HOUR", "8"))
+NOTIFICATION_DIGEST_HOUR = int(os.environ.get("NOTIFICATION_DIGEST_HOUR", "16"))
+# An overdue step is escalated again every this many working days.
+NOTIFICATION_ESCALATION_EVERY = int(os.environ.get("NOTIFICATION_ESCALATION_EVERY", "2"))
 
 # --- security -------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

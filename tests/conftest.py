@@ -45,6 +45,16 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _in_memory_broker():
+    """Messages published by tests in this process stay in memory; tests of real workers and Redis
+    start their own processes with their own broker."""
+    from config.celery_app import app
+
+    app.conf.broker_url = "memory://"
+    app.conf.broker_transport_options = {}
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.DOSSIER_ROOT = tmp_path / "dossiers"

@@ -1,0 +1,24 @@
+"""Celery tasks: delivery of one outbox row, the sweeper, the reminder scan."""
+
+from celery import shared_task
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from notifications import outbox
+
+
+@shared_task(name="notifications.deliver", ignore_result=True)
+def deliver(pk: int) -> str:
+    return outbox.deliver(pk)
+
+
+@shared_task(name="notifications.sweep", ignore_result=True)
+def sweep() -> int:
+    return outbox.sweep()
+
+
+@shared_task(name="notifications.scan_reminders", ignore_result=True)
+def scan_reminders(now: str | None = None) -> int:
+    from notifications.reminders import scan
+
+    return scan(now=parse_datetime(now) if now else timezone.now())

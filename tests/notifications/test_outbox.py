@@ -1,0 +1,130 @@
+"""The outbox: written with its event, delivered once per row, retried from the row, swept back."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.utils import timezone
+
+from notifications import outbox
+from notifications.models import Channel, Event, InAppNotification, Outbox, Preference
+from processes import services
+from tests.factories import holders, open_step, submitted
+
+
+def _rows(**filters):
+    return Outbox.objects.filter(**filters).order_by("pk")
+
+
+def test_a_new_step_writes_its_holders_notifications_in_the_same_transaction(org):
+    org.hospital_head.email = "head@example.test"
+    org.hospital_head.save()
+    nomination = submitted(org)
+    rows = _rows(recipient=org.hospital_head, event=Event.TASK_ASSIGNED)
+    assert {row.channel for row in rows} == {Channel.IN_APP, Channel.EMAIL}
+    assert all(row.object_id == nomination.pk and row.status == Outbox.Status.PENDING for row in rows)
+    assert open_step(nomination).step.name in rows[0].subject
+
+
+def test_an_event_rolled_back_leaves_no_notification(org):
+    @transaction.atomic
+    def submit_then_fail():
+        submitted(org)
+        raise RuntimeError("the request failed after the event")
+
+    with pytest.raises(RuntimeError):
+        submit_then_fail()
+    assert not Outbox.objects.exists()
+
+
+def test_each_row_is_delivered_once_in_app_and_by_email_with_a_stable_message_id(org):
+    submitted(org)
+    for row in _rows(recipient=org.hospital_head):
+        assert outbox.deliver(row.pk) == "sent"
+        assert outbox.deliver(row.pk) == "skipped"  # a second delivery of the same row does nothing
+    assert InAppNotification.objects.filter(recipient=org.hospital_head).count() == 1
+    (email,) = mail.outbox
+    row = _rows(recipient=org.hospital_head, channel=Channel.EMAIL).get()
+    assert email.extra_headers["Message-ID"] == f"<outbox-{row.pk}@thidua.localhost>"
+    assert email.alternatives[0][1] == "text/html"
+    assert _rows(status=Outbox.Status.SENT, recipient=org.hospital_head).count() == 2
+
+
+def test_a_failing_send_is_retried_with_backoff_in_the_row_then_fails_for_an_admin_to_retry(org, settings):
+    settings.EMAIL_BACKEND = "tests.notifications.failing_backend.FailingBackend"
+    submitted(org)
+    row = _rows(recipient=org.hospital_head, channel=Channel.EMAIL).get()
+    assert outbox.deliver(row.pk) == "retry"
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Outbox.Status.PENDING, 1)
+    assert row.next_attempt_at > timezone.now()
+    assert "SMTP is down" in row.last_error
+    for _attempt in range(outbox.MAX_ATTEMPTS - 1):
+        Outbox.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+        outbox.deliver(row.pk)
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Outbox.Status.FAILED, outbox.MAX_ATTEMPTS)
+    assert outbox.retry_failed([row.pk]) == 1
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert outbox.deliver(row.pk) == "sent"
+
+
+def test_the_sweeper_gives_back_a_row_whose_worker_died_holding_it(org):
+    submitted(org)
+    row = _rows(recipient=org.hospital_head, channel=Channel.IN_APP).get()
+    assert outbox.claim(row.pk)  # a worker claimed it, then died before sending
+    assert outbox.deliver(row.pk) == "skipped"
+    outbox.sweep(now=timezone.now())
+    row.refresh_from_db()
+    assert row.status == Outbox.Status.SENDING  # the lease is still running
+    Outbox.objects.filter(pk=row.pk).update(lease_until=timezone.now() - timedelta(seconds=1))  # time passes
+    outbox.sweep()
+    row.refresh_from_db()
+    assert row.status == Outbox.Status.PENDING
+    assert outbox.deliver(row.pk) == "sent"
+    assert InAppNotification.objects.filter(outbox=row).count() == 1
+
+
+def test_preferences_choose_the_channels(org):
+    Preference.objects.create(user=org.hospital_head, event=Event.TASK_ASSIGNED, in_app=True, email=False)
+    submitted(org)
+    assert [row.channel for row in _rows(recipient=org.hospital_head)] == [Channel.IN_APP]
+
+
+def test_a_digest_reader_gets_one_email_at_the_digest_hour_for_all_their_steps(org, settings):
+    settings.NOTIFICATION_DIGEST_HOUR = 16
+    Preference.objects.create(user=org.hospital_head, event=Event.TASK_ASSIGNED, digest=True)
+    first, second = submitted(org), submitted(org)
+    emails = _rows(recipient=org.hospital_head, channel=Channel.EMAIL)
+    assert [timezone.localtime(row.next_attempt_at).hour for row in emails] == [16, 16]
+    assert all(row.next_attempt_at <= timezone.now() for row in _rows(channel=Channel.IN_APP))
+    assert outbox.deliver(emails[0].pk) == "skipped"  # not before the digest hour
+
+    emails.update(next_attempt_at=timezone.now())  # the digest hour has come
+    assert outbox.deliver(emails[0].pk) == "sent"
+    (digest,) = mail.outbox
+    assert first.nominee.name in digest.body
+    assert second.nominee.name in digest.body
+    assert set(_rows(recipient=org.hospital_head, channel=Channel.EMAIL).values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_return_tells_the_submitting_secretary_and_the_nominees_unit_head(org):
+    nomination = submitted(org)
+    task = open_step(nomination)
+    services.nomination_decide(task_id=task.pk, by=holders(task)[0], action="return", comment="Thiếu biên bản")
+    told = {row.recipient.username for row in _rows(event=Event.RETURNED)}
+    assert told == {"hospital_secretary", "hospital_head"}
+
+
+def test_a_script_in_a_nominees_name_arrives_escaped_in_the_html_email(org):
+    nomination = submitted(org)
+    nomination.nominee.name = "<script>alert(1)</script>"
+    nomination.nominee.save()
+    task = open_step(nomination)
+    services.nomination_decide(task_id=task.pk, by=holders(task)[0], action="approve")
+    row = _rows(recipient=org.director, channel=Channel.EMAIL).get()
+    assert outbox.deliver(row.pk) == "sent"
+    html = mail.outbox[-1].alternatives[0][0]
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
