@@ -10,5 +10,6 @@ urlpatterns = [
     # The language switch is offered on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
+    path("notifications/", include("notifications.urls")),
     path("", include("processes.urls")),
 ]

@@ -10,6 +10,7 @@ the row being marked sent is the only way a message goes out twice, and it keeps
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -71,6 +72,61 @@ def notify(*, recipient, event: Event, about: Model, slot: str, subject: str, bo
         created.append(row.pk)
     if created:
         transaction.on_commit(lambda: enqueue(created), robust=True)
+    return created
+
+
+@dataclass(frozen=True)
+class Notice:
+    recipient: object
+    event: str
+    about: Model
+    slot: str
+    subject: str
+    body: str
+    link: str = ""
+
+
+def notify_many(notices: list[Notice]) -> int:
+    """``notify`` for a batch (the reminder scan): preferences read once, rows inserted in bulk with
+    the unique key skipping those already there; delivery is asked of the sweeper after commit.
+    Returns how many rows were new."""
+    notices = [notice for notice in notices if notice.recipient.is_active]
+    if not notices:
+        return 0
+    users = {notice.recipient.pk for notice in notices}
+    preferences = {(row.user_id, row.event): row for row in Preference.objects.filter(user_id__in=users)}
+    now = timezone.now()
+    rows = []
+    for notice in notices:
+        preference = preferences.get((notice.recipient.pk, notice.event))
+        channels = []
+        if preference is None or preference.in_app:
+            channels.append(Channel.IN_APP)
+        if (preference is None or preference.email) and notice.recipient.email:
+            channels.append(Channel.EMAIL)
+        digest = bool(preference and preference.digest)
+        for channel in channels:
+            by_digest = digest and channel == Channel.EMAIL
+            rows.append(
+                Outbox(
+                    recipient=notice.recipient,
+                    event=notice.event,
+                    channel=channel,
+                    object_type=ContentType.objects.get_for_model(notice.about),
+                    object_id=notice.about.pk,
+                    slot=notice.slot,
+                    subject=notice.subject[:255],
+                    body=notice.body,
+                    link=notice.link,
+                    digest=by_digest,
+                    next_attempt_at=_digest_time(now) if by_digest else now,
+                )
+            )
+    before = Outbox.objects.filter(created_at__gte=now).count()
+    Outbox.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    created = Outbox.objects.filter(created_at__gte=now).count() - before
+    if created:
+        transaction.on_commit(lambda: sweep(), robust=True)
     return created
 
 

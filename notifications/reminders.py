@@ -15,6 +15,7 @@ instances, writes each row once: the outbox's unique key deduplicates.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
 from django.conf import settings
 from django.db import transaction
@@ -24,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from notifications.events import describe, link_to, submitter_of
 from notifications.models import Event
-from notifications.outbox import notify
+from notifications.outbox import Notice, notify_many
 from processes.models import Membership, Nomination, OrganisationUnit
 from processes.organisation import OrgTree, unit_head_on
 from workflow import calendar
@@ -49,7 +50,9 @@ def scan(*, now: datetime) -> int:
         return 0
     start_of_today = local.replace(hour=0, minute=0, second=0, microsecond=0)
     start_of_tomorrow = start_of_today + timedelta(days=1)
-    written = 0
+    notices: list[Notice] = []
+    for cached in (_tree, _head, _submitter):
+        cached.cache_clear()  # read afresh by each scan, once within it
     with transaction.atomic(), translation.override("vi"):
         nominations = {}
         offsets = set()
@@ -63,17 +66,23 @@ def scan(*, now: datetime) -> int:
             window = calendar.reminder_due_range(today, n)
             if window is None:
                 continue
-            for task in _open_tasks().filter(due_at__gte=window[0], due_at__lt=window[1]):
+            tasks = list(_open_tasks().filter(due_at__gte=window[0], due_at__lt=window[1]))
+            _nominations(tasks, nominations)
+            for task in tasks:
                 if n in (task.step.reminder_offsets or []):
-                    written += _tell_holders(task, Event.REMINDER, f"{today.isoformat()}-{n}", nominations)
-        for task in _open_tasks().filter(due_at__gte=start_of_today, due_at__lt=start_of_tomorrow):
-            written += _tell_holders(task, Event.DUE_TODAY, today.isoformat(), nominations)
+                    notices += _tell_holders(task, Event.REMINDER, f"{today.isoformat()}-{n}", nominations)
+        tasks = list(_open_tasks().filter(due_at__gte=start_of_today, due_at__lt=start_of_tomorrow))
+        _nominations(tasks, nominations)
+        for task in tasks:
+            notices += _tell_holders(task, Event.DUE_TODAY, today.isoformat(), nominations)
         every = max(settings.NOTIFICATION_ESCALATION_EVERY, 1)
-        for task in _open_tasks().filter(due_at__lt=start_of_today):
+        tasks = list(_open_tasks().filter(due_at__lt=start_of_today))
+        _nominations(tasks, nominations)
+        for task in tasks:
             late = calendar.working_days_between(timezone.localdate(task.due_at), today)
-            if late % every == 0 or late == 1:
-                written += _escalate(task, today, late, nominations)
-    return written
+            if late >= 1 and (late - 1) % every == 0:  # the first late day, then every N working days
+                notices += _escalate(task, today, late, nominations)
+        return notify_many(notices)
 
 
 def _nomination(task, cache) -> Nomination:
@@ -83,7 +92,13 @@ def _nomination(task, cache) -> Nomination:
     return cache[subject_id]
 
 
-def _tell_holders(task, event, slot, cache) -> int:
+def _nominations(tasks, cache) -> None:
+    """Load the nominations of a batch of tasks in one query."""
+    wanted = {task.process.subject_id for task in tasks} - set(cache)
+    cache.update(Nomination.objects.select_related("nominee", "award_form", "unit").in_bulk(list(wanted)))
+
+
+def _tell_holders(task, event, slot, cache) -> list[Notice]:
     nomination = _nomination(task, cache)
     due = timezone.localtime(task.due_at).strftime("%H:%M %d/%m/%Y")
     subject = {
@@ -91,31 +106,36 @@ def _tell_holders(task, event, slot, cache) -> int:
         Event.DUE_TODAY: _("Due today: %(step)s"),
     }[event] % {"step": task.step.name, "due": due}
     body = _("%(case)s\nDue: %(due)s") % {"case": describe(nomination), "due": due}
-    count = 0
-    for candidate in task.candidates.all():
-        count += len(
-            notify(
-                recipient=candidate.user,
-                event=event,
-                about=nomination,
-                slot=f"{slot}-t{task.pk}",
-                subject=subject,
-                body=body,
-                link=link_to(nomination),
-            )
-        )
-    return count
+    return [
+        Notice(candidate.user, event, nomination, f"{slot}-t{task.pk}", subject, body, link_to(nomination))
+        for candidate in task.candidates.all()
+    ]
+
+
+@cache
+def _tree(day) -> OrgTree:
+    return OrgTree.on(day)
+
+
+@cache
+def _head(unit_id: int):
+    return unit_head_on(OrganisationUnit(pk=unit_id))
+
+
+@cache
+def _submitter(nomination_id: int):
+    return submitter_of(Nomination.objects.get(pk=nomination_id))
 
 
 def escalation_targets(task, nomination) -> list:
     rule = task.step.escalation_rule
     people = []
     if rule == EscalationRule.PARENT_HEAD and task.unit_id:
-        parent = OrgTree.on(task.process.structure_on).parent.get(task.unit_id)
+        parent = _tree(task.process.structure_on).parent.get(task.unit_id)
         if parent:
-            people.append(unit_head_on(OrganisationUnit(pk=parent)))
+            people.append(_head(parent))
     elif rule == EscalationRule.UNIT_HEAD and task.unit_id:
-        people.append(unit_head_on(OrganisationUnit(pk=task.unit_id)))
+        people.append(_head(task.unit_id))
     elif rule == EscalationRule.UNIT_MEMBERS:
         codes = [code.strip() for code in task.step.escalation_param.split(",") if code.strip()]
         people += [
@@ -123,11 +143,11 @@ def escalation_targets(task, nomination) -> list:
             for row in Membership.objects.on(timezone.localdate()).filter(unit__code__in=codes).select_related("user")
         ]
     if rule != EscalationRule.NONE:
-        people.append(submitter_of(nomination))
+        people.append(_submitter(nomination.pk))
     return [person for person in people if person is not None]
 
 
-def _escalate(task, today, late, cache) -> int:
+def _escalate(task, today, late, cache) -> list[Notice]:
     nomination = _nomination(task, cache)
     subject = _("Overdue by %(days)s working day(s): %(step)s") % {"days": late, "step": task.step.name}
     holders = ", ".join(
@@ -138,17 +158,6 @@ def _escalate(task, today, late, cache) -> int:
         "holders": holders,
         "due": timezone.localtime(task.due_at).strftime("%H:%M %d/%m/%Y"),
     }
-    count = 0
-    for person in {person.pk: person for person in escalation_targets(task, nomination)}.values():
-        count += len(
-            notify(
-                recipient=person,
-                event=Event.OVERDUE,
-                about=nomination,
-                slot=f"{today.isoformat()}-t{task.pk}",
-                subject=subject,
-                body=body,
-                link=link_to(nomination),
-            )
-        )
-    return count
+    people = {person.pk: person for person in escalation_targets(task, nomination)}.values()
+    slot = f"{today.isoformat()}-t{task.pk}"
+    return [Notice(person, Event.OVERDUE, nomination, slot, subject, body, link_to(nomination)) for person in people]

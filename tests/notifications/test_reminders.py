@@ -1,0 +1,76 @@
+"""The reminder scan, with ``now`` given: the right day and hour, once per slot, escalation upward."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from notifications.models import Event, Outbox
+from notifications.reminders import scan
+from tests.factories import open_step, submitted
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+#: The end of Friday 4 December 2026, local time: the step's due time in these tests.
+DUE = datetime(2026, 12, 4, 23, 59, 59, 999999, tzinfo=HCM)
+
+
+def at(day, hour=9):
+    return datetime(2026, 12, day, hour, 0, tzinfo=HCM)
+
+
+@pytest.fixture
+def case(org):
+    nomination = submitted(org)
+    task = open_step(nomination)
+    assert task.step.reminder_offsets == [2, 1]
+    type(task).objects.filter(pk=task.pk).update(due_at=DUE)
+    task.candidates.update(due_at=DUE)
+    Outbox.objects.all().delete()  # the assignment's own notifications are not under test here
+    return nomination
+
+
+def told(event):
+    return sorted(Outbox.objects.filter(event=event).values_list("recipient__username", "channel"))
+
+
+def test_reminders_go_two_and_one_working_days_before_the_deadline_once_each(case):
+    assert scan(now=at(2)) == 2  # Wednesday: two working days before Friday; in-app and email
+    assert told(Event.REMINDER) == [("hospital_head", "email"), ("hospital_head", "in_app")]
+    assert scan(now=at(2, hour=15)) == 0  # the same day again: nothing twice
+    assert scan(now=at(3)) == 2  # Thursday: one working day before
+    assert Outbox.objects.filter(event=Event.REMINDER).count() == 4
+
+
+def test_nothing_is_sent_before_the_hour_or_on_a_day_off(case):
+    assert scan(now=at(2, hour=7)) == 0
+    assert scan(now=at(5)) == 0  # Saturday
+    assert not Outbox.objects.exists()
+
+
+def test_on_the_day_the_holder_is_told_it_is_due(case):
+    assert scan(now=at(4)) == 2
+    assert told(Event.DUE_TODAY) == [("hospital_head", "email"), ("hospital_head", "in_app")]
+
+
+def test_an_overdue_step_goes_up_to_the_parent_units_head_and_the_submitter_repeatedly(case, settings):
+    settings.NOTIFICATION_ESCALATION_EVERY = 2
+    scan(now=at(7))  # Monday: one working day late
+    assert told(Event.OVERDUE) == [
+        ("director", "email"),
+        ("director", "in_app"),
+        ("hospital_secretary", "email"),
+        ("hospital_secretary", "in_app"),
+    ]
+    assert scan(now=at(7, hour=17)) == 0
+    assert scan(now=at(8)) == 0  # two days late: not a day of the interval
+    assert scan(now=at(9)) == 4  # three days late: told again
+
+
+def test_a_closed_step_is_not_reminded(case, org):
+    from processes import services
+    from tests.factories import holders
+
+    task = open_step(case)
+    services.nomination_decide(task_id=task.pk, by=holders(task)[0], action="approve")
+    Outbox.objects.all().delete()
+    assert scan(now=at(2)) == 0  # the next step is due later; the decided one is closed
