@@ -71,8 +71,30 @@ def notify(*, recipient, event: Event, about: Model, slot: str, subject: str, bo
             continue  # told already: the unique key is the deduplication
         created.append(row.pk)
     if created:
-        transaction.on_commit(lambda: enqueue(created), robust=True)
+        _enqueue_on_commit(created)
     return created
+
+
+def _enqueue_on_commit(ids: list[int]) -> None:
+    """Publish after commit, all of a transaction's rows in one go (one hook per outermost atomic
+    block): a broker outage then costs one connection timeout per transaction, not one per recipient."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        enqueue(ids)  # autocommit: the rows are committed already
+        return
+    outer = connection.atomic_blocks[0]
+    state = connection.__dict__.get("_outbox_pending")
+    if state is None or state[0] is not outer:
+        buffer: list[int] = []
+        state = connection.__dict__["_outbox_pending"] = (outer, buffer)
+
+        def publish():
+            batch = list(buffer)
+            buffer.clear()
+            enqueue(batch)
+
+        transaction.on_commit(publish, robust=True)
+    state[1].extend(ids)
 
 
 @dataclass(frozen=True)
@@ -137,16 +159,27 @@ def _digest_time(now: datetime) -> datetime:
     return at if at > local else at + timedelta(days=1)
 
 
+#: After a failed publish, publishing is skipped for this long: the rows wait for the sweeper.
+BROKER_PAUSE = timedelta(seconds=30)
+_broker_down_until: datetime | None = None
+
+
 def enqueue(ids: list[int]) -> None:
-    """Ask the worker to deliver; with the broker down the rows simply wait for the sweeper."""
+    """Ask the worker to deliver; with the broker down the rows simply wait for the sweeper, and the
+    next publishes in this process are skipped for a while instead of each waiting for a timeout."""
+    global _broker_down_until
     from notifications.tasks import deliver
 
+    if not ids or (_broker_down_until is not None and timezone.now() < _broker_down_until):
+        return
     for pk in ids:
         try:
             deliver.apply_async(args=[pk], retry=False)
         except Exception:  # a broker outage must not fail the request that made the row
+            _broker_down_until = timezone.now() + BROKER_PAUSE
             logger.warning("outbox %s: broker unavailable, left for the sweeper", pk, exc_info=True)
             return
+    _broker_down_until = None
 
 
 def claim(pk: int, *, now: datetime | None = None) -> list[Outbox]:
@@ -194,10 +227,14 @@ def deliver(pk: int) -> str:
     return "sent"
 
 
+def _ours(row: Outbox):
+    """The row as this worker claimed it: a claim that expired and was taken over is left alone."""
+    return Outbox.objects.filter(pk=row.pk, status=Outbox.Status.SENDING, attempts=row.attempts)
+
+
 def _mark_sent(rows: list[Outbox]) -> None:
-    Outbox.objects.filter(pk__in=[row.pk for row in rows], status=Outbox.Status.SENDING).update(
-        status=Outbox.Status.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
-    )
+    for row in rows:
+        _ours(row).update(status=Outbox.Status.SENT, sent_at=timezone.now(), lease_until=None, last_error="")
 
 
 def _failed_attempt(rows: list[Outbox], exc: Exception) -> None:
@@ -212,7 +249,7 @@ def _failed_row(row: Outbox, exc: Exception) -> None:
     else:
         delay = min(timedelta(minutes=2 ** (row.attempts - 1)), BACKOFF_CAP)
         changes = {"status": Outbox.Status.PENDING, "lease_until": None, "next_attempt_at": now + delay}
-    Outbox.objects.filter(pk=row.pk, status=Outbox.Status.SENDING).update(last_error=repr(exc)[:2000], **changes)
+    _ours(row).update(last_error=repr(exc)[:2000], **changes)
 
 
 def send_email(row: Outbox, rows: list[Outbox]) -> None:

@@ -49,10 +49,14 @@ def pytest_sessionfinish(session, exitstatus):
 def _in_memory_broker():
     """Messages published by tests in this process stay in memory; tests of real workers and Redis
     start their own processes with their own broker."""
+    import kombu.pools
+
     from config.celery_app import app
 
-    app.conf.broker_url = "memory://"
-    app.conf.broker_transport_options = {}
+    # The app reads Django's CELERY_-prefixed settings first: override those keys.
+    app.conf.update(CELERY_BROKER_URL="memory://", CELERY_BROKER_TRANSPORT_OPTIONS={})
+    kombu.pools.reset()
+    app._pool = None
 
 
 @pytest.fixture(autouse=True)

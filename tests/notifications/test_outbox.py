@@ -10,7 +10,8 @@ from django.utils import timezone
 from notifications import outbox
 from notifications.models import Channel, Event, InAppNotification, Outbox, Preference
 from processes import services
-from tests.factories import holders, open_step, submitted
+from processes.models import Role
+from tests.factories import UserFactory, approve_until, holders, member, open_step, submitted
 
 
 def _rows(**filters):
@@ -128,3 +129,36 @@ def test_a_script_in_a_nominees_name_arrives_escaped_in_the_html_email(org):
     html = mail.outbox[-1].alternatives[0][0]
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_a_worker_whose_lease_was_taken_over_cannot_overwrite_the_new_claim(org):
+    submitted(org)
+    row = _rows(recipient=org.hospital_head, channel=Channel.IN_APP).get()
+    (first,) = outbox.claim(row.pk)  # worker A, which then hangs past its lease
+    Outbox.objects.filter(pk=row.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+    outbox.sweep()
+    (second,) = outbox.claim(row.pk)  # worker B takes the row over
+    outbox._failed_attempt([first], RuntimeError("A finally gives up"))
+    outbox._mark_sent([first])
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == (Outbox.Status.SENDING, 2, "")
+    outbox._mark_sent([second])
+    row.refresh_from_db()
+    assert row.status == Outbox.Status.SENT
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: the hook runs when the decision commits
+def test_a_transaction_telling_many_people_publishes_once_after_commit(monkeypatch):
+    from tests.factories import build_org
+
+    org = build_org()
+    member(UserFactory(username="board_officer_2"), org.board, Role.MEMBER)  # the Board's step has two holders
+    nomination = approve_until(submitted(org), "proposer_submit")
+    task = open_step(nomination)
+    published = []
+    monkeypatch.setattr(outbox, "enqueue", lambda ids: published.append(list(ids)) if ids else None)
+    services.nomination_decide(task_id=task.pk, by=holders(task)[0], action="approve")
+    new_rows = Outbox.objects.filter(event=Event.TASK_ASSIGNED, recipient__username__startswith="board_officer")
+    assert new_rows.count() == 4  # two officers, two channels each
+    assert len(published) == 1
+    assert sorted(published[0]) == sorted(new_rows.values_list("pk", flat=True))
