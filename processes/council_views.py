@@ -78,12 +78,7 @@ def _sessions_of(user):
 
 def council_session(request, pk):
     session = get_object_or_404(VoteSession, pk=pk)
-    if not (
-        request.user.is_superuser
-        or user_scope(request.user).board
-        or session.task_set.filter(owner=request.user).exists()
-        or services.may_open_session(request.user, session.council_unit_id)
-    ):
+    if not services.may_see_session(request.user, session):
         raise Http404
     items = list(session.items.order_by("pk"))
     my_ballot = ballot_task(session, request.user)

@@ -912,6 +912,19 @@ def may_open_session(user, council_unit_id: int | None, *, scope=None) -> bool:
     return any(scope.roles.get(unit_id, frozenset()) & set(STAFF_ROLES) for unit_id in owners if unit_id)
 
 
+def may_see_session(user, session: VoteSession) -> bool:
+    """Its members (they hold a ballot task), the Board, and whoever may convene that council."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    scope = user_scope(user)
+    return (
+        scope.is_admin
+        or scope.board
+        or session.task_set.filter(owner=user).exists()
+        or may_open_session(user, session.council_unit_id, scope=scope)
+    )
+
+
 def council_session_open(*, by, title: str, tasks, closes_at) -> VoteSession:
     """Put cases awaiting one council on a session's agenda; each member gets a ballot."""
     if not all(may_open_session(by, task.unit_id) for task in tasks):
