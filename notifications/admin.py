@@ -4,23 +4,13 @@ from django.utils.translation import ngettext
 
 from notifications.models import InAppNotification, Outbox, Preference
 from notifications.outbox import enqueue, retry_failed
-
-
-class _ReadOnly(admin.ModelAdmin):
-    """Written by the outbox and its worker; shown here, never edited."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from workflow.admin import ReadOnlyAdminMixin
 
 
 @admin.register(Outbox)
-class OutboxAdmin(_ReadOnly):
+class OutboxAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Written by the outbox and its worker; shown here, never edited (failed rows can be retried)."""
+
     list_display = ("pk", "recipient", "event", "channel", "status", "attempts", "next_attempt_at", "sent_at")
     list_filter = ("status", "event", "channel")
     list_select_related = ("recipient",)
@@ -45,7 +35,7 @@ class OutboxAdmin(_ReadOnly):
 
 
 @admin.register(InAppNotification)
-class InAppNotificationAdmin(_ReadOnly):
+class InAppNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("title", "recipient", "created_at", "read_at")
     list_select_related = ("recipient",)
     search_fields = ("recipient__username", "title")

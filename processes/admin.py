@@ -50,6 +50,7 @@ from processes.models import (
     UnitLink,
 )
 from processes.selectors import nomination_timeline
+from workflow.admin import ReadOnlyAdminMixin
 
 
 class ServiceFormMixin:
@@ -644,22 +645,13 @@ class DossierFileAdmin(ServiceFormMixin, admin.ModelAdmin):
 
 
 @admin.register(DossierDownload)
-class DossierDownloadAdmin(admin.ModelAdmin):
+class DossierDownloadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The download log: read-only, written only by the download view."""
 
     list_display = ("at", "user", "file", "ip_address")
     list_filter = ("at",)
     list_select_related = ("user", "file")
     search_fields = ("user__username", "file__original_name", "=ip_address")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 admin.site.site_header = _("Emulation and commendation: administration")
@@ -738,21 +730,10 @@ class DelegationAdmin(admin.ModelAdmin):
         obj.pk = created.pk
 
 
-class _ReadOnly(admin.ModelAdmin):
-    """Recorded through the services (with their checks and audit entries); shown, never edited here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Objection)
-class ObjectionAdmin(_ReadOnly):
+class ObjectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Recorded through the services (checks and audit entries); shown here, never edited."""
+
     list_display = ("nomination", "author", "recorded_at", "recorded_by", "resolved_at")
     list_filter = ("recorded_at",)
     list_select_related = ("nomination__nominee", "recorded_by")
@@ -760,7 +741,9 @@ class ObjectionAdmin(_ReadOnly):
 
 
 @admin.register(Consultation)
-class ConsultationAdmin(_ReadOnly):
+class ConsultationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Asked and answered through the services; shown here, never edited."""
+
     list_display = ("nomination", "agency_name", "requested_at", "due_at", "answered_at", "via_board")
     list_filter = ("answered_at", "via_board")
     list_select_related = ("nomination__nominee",)
