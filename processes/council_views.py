@@ -54,7 +54,7 @@ def council(request):
             else:
                 messages.success(request, _("Session opened: each member now has a ballot."))
                 return redirect("processes:council-session", pk=session.pk)
-    sessions = VoteSession.objects.filter(pk__in=_sessions_of(request.user)).order_by("-opened_at")[:50]
+    sessions = services.sessions_visible_to(request.user, scope=scope).order_by("-opened_at")[:50]
     return render(
         request,
         "processes/council.html",
@@ -65,15 +65,6 @@ def council(request):
             "default_close": (timezone.localdate() + timedelta(days=7)).isoformat(),
         },
     )
-
-
-def _sessions_of(user):
-    """Sessions the user voted in, holds a ballot of, or may convene (the Board sees all)."""
-    from viewflow.workflow.models import Task
-
-    if user.is_superuser or user_scope(user).board:
-        return VoteSession.objects.values("pk")
-    return Task.objects.filter(owner=user, process__in=VoteSession.objects.all()).values("process_id")
 
 
 def council_session(request, pk):

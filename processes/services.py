@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import date
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition, can_proceed
@@ -910,6 +911,20 @@ def may_open_session(user, council_unit_id: int | None, *, scope=None) -> bool:
         return False
     owners = {council_unit_id, scope.tree.parent.get(council_unit_id)}
     return any(scope.roles.get(unit_id, frozenset()) & set(STAFF_ROLES) for unit_id in owners if unit_id)
+
+
+def sessions_visible_to(user, *, scope=None):
+    """The sessions ``may_see_session`` lets ``user`` see, as one queryset: all for an admin or the
+    Board; otherwise those they hold a ballot in and those of a council they may convene."""
+    scope = scope or user_scope(user)
+    sessions = VoteSession.objects.all()
+    if scope.user_id is None:
+        return sessions.none()
+    if scope.is_admin or scope.board:
+        return sessions
+    staff = {unit_id for unit_id, held in scope.roles.items() if held & set(STAFF_ROLES)}
+    convenes = staff | {unit_id for unit_id, parent in scope.tree.parent.items() if parent in staff}
+    return sessions.filter(Q(task__owner_id=scope.user_id) | Q(council_unit_id__in=convenes)).distinct()
 
 
 def may_see_session(user, session: VoteSession) -> bool:

@@ -1,6 +1,9 @@
 """The council, posting and consultation screens: each write through its service, scoped per user."""
 
+from datetime import timedelta
+
 from django.urls import reverse
+from django.utils import timezone
 
 from processes.models import Consultation, Objection, Role, Stage
 from tests.factories import UserFactory, approve_until, member, open_step, submitted
@@ -126,3 +129,27 @@ def test_the_council_page_runs_the_same_queries_for_one_case_or_four_awaiting(cl
     for _ in range(3):
         approve_until(submitted(org), "council_review")
     assert queries() == few
+
+
+def test_the_session_list_shows_what_the_session_page_lets_each_user_see(client, org):
+    from processes import services
+
+    _voting_form(org)
+    nomination = approve_until(submitted(org), "council_review")
+    services.council_session_open(
+        by=org.board_officer,
+        title="Phiên họp quý IV",
+        tasks=[open_step(nomination)],
+        closes_at=timezone.now() + timedelta(days=3),
+    )
+    session = VoteSession.objects.get()
+    for user, sees in (
+        (org.council_member, True),  # holds a ballot
+        (org.chairman, True),  # heads the city, whose council it is: may convene it
+        (org.board_officer, True),
+        (org.hospital_head, False),
+    ):
+        client.force_login(user)
+        listed = "Phiên họp quý IV" in client.get(reverse("processes:council")).text
+        page = client.get(reverse("processes:council-session", args=[session.pk])).status_code
+        assert (listed, page == 200) == (sees, sees), user.username
