@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV = .venv
 HOST = 127.0.0.1
 PORT ?= 8000
+BENCH_TASKS ?= 100000
 
 BIN = $(VENV)/bin
 # Written after a successful install: the venv is rebuilt whenever requirements.lock is newer.
@@ -17,7 +18,7 @@ SHELL = /bin/bash
 .SHELLFLAGS = -eu -o pipefail -c
 .DEFAULT_GOAL = help
 .DELETE_ON_ERROR:
-.PHONY: help venv run test lint clean messages
+.PHONY: help venv run test bench lint clean messages
 
 help: ## List the targets
 	@echo 'Targets (PYTHON=$(PYTHON), HOST=$(HOST), PORT=$(PORT)):'
@@ -40,6 +41,9 @@ run: $(STAMP) ## Migrate, load the demo data, serve the app with a Celery worker
 
 test: $(STAMP) ## Run the whole test suite (SQLite, or PostgreSQL when DATABASE_URL is set)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(STAMP) ## Benchmarks, each beside its baseline, in a throwaway database (PostgreSQL with DATABASE_URL)
+	$(BIN)/python manage.py bench_reminder_scan --tasks $(BENCH_TASKS)
 
 lint: $(STAMP) ## ruff, the import-linter contracts, and a check that no migration is missing
 	$(BIN)/ruff check .

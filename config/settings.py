@@ -176,6 +176,9 @@ else:
         "data_folder_out": str(_broker_dir / "queue"),
         "control_folder": str(_broker_dir / "control"),
     }
+    # Any process may publish (a shell, a management command), not only those `make run` starts.
+    for _folder in (_broker_dir / "queue", _broker_dir / "control"):
+        _folder.mkdir(parents=True, exist_ok=True)
 CELERY_TASK_IGNORE_RESULT = True
 
 # --- email ----------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""Open tasks in bulk for ``manage.py bench_reminder_scan``: one bench case and chain, N open human
-tasks whose due times spread from 10 days ago to 60 days ahead, each held by one user. Rows are
-made with bulk inserts, not the services: what is measured is the scan, not the building."""
+"""Open tasks in bulk for ``manage.py bench_reminder_scan``: N open human tasks over many cases,
+units and holders, whose due times spread from 10 days ago to 60 days ahead. Rows are made with bulk
+inserts, not the services: what is measured is the scan, not the building."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from processes.models import (
     OrganisationUnit,
     Role,
     UnitKind,
+    UnitLink,
 )
 from workflow.flows import ApprovalFlow
 from workflow.models import ApprovalCandidate, ApprovalProcess, ApprovalTask, ProcessTemplate, TemplateVersion
@@ -28,12 +29,27 @@ from workflow.process_templates import template_draft, template_publish
 
 
 def build_open_tasks(count: int, *, around: datetime, seed: int = 2026) -> None:
+    """``count`` open tasks over ``count // 100`` cases in 50 units under one parent unit (whose head
+    is told of escalations), held by 500 people; one task in ten is a group step held by two."""
+    rng = random.Random(seed)
     User = get_user_model()
-    holder, _created = User.objects.get_or_create(username="bench.holder", defaults={"email": "bench@example.test"})
-    unit, _created = OrganisationUnit.objects.get_or_create(
-        code="BENCH", defaults={"name": "Đơn vị đo hiệu năng", "kind": UnitKind.UNIT}
+    parent, _created = OrganisationUnit.objects.get_or_create(
+        code="BENCH", defaults={"name": "Sở đo hiệu năng", "kind": UnitKind.DEPARTMENT}
     )
-    Membership.objects.get_or_create(user=holder, unit=unit, role=Role.HEAD, defaults={"valid_from": date(2000, 1, 1)})
+    chief = User.objects.create(username="bench.chief", email="bench.chief@example.test", first_name="Trưởng")
+    Membership.objects.create(user=chief, unit=parent, role=Role.HEAD, valid_from=date(2000, 1, 1))
+    units = OrganisationUnit.objects.bulk_create(
+        OrganisationUnit(code=f"BENCH.{n}", name=f"Phòng đo hiệu năng {n}", kind=UnitKind.UNIT) for n in range(50)
+    )
+    UnitLink.objects.bulk_create(UnitLink(unit=unit, parent=parent, valid_from=date(2000, 1, 1)) for unit in units)
+    holders = User.objects.bulk_create(
+        User(username=f"bench.holder.{n}", email=f"bench.holder.{n}@example.test", first_name=f"Người {n}")
+        for n in range(500)
+    )
+    Membership.objects.bulk_create(
+        Membership(user=user, unit=units[n % 50], role=Role.MEMBER, valid_from=date(2000, 1, 1))
+        for n, user in enumerate(holders)
+    )
     form, _created = AwardForm.objects.get_or_create(
         code="BENCH",
         defaults={"name": "Bench", "decision_level": DecisionLevel.UNIT_LEVEL_HEAD, "for_individual": True},
@@ -46,12 +62,16 @@ def build_open_tasks(count: int, *, around: datetime, seed: int = 2026) -> None:
             "period_start": date(2026, 1, 1),
             "period_end": date(2026, 12, 31),
             "submission_deadline": date(2026, 12, 31),
-            "launching_unit": unit,
+            "launching_unit": parent,
         },
     )
-    nominee = Nominee.objects.create(unit=unit, kind="individual", name="Nguyễn Văn Đo")
-    nomination = Nomination.objects.create(
-        campaign=campaign, award_form=form, nominee=nominee, unit=unit, created_by=holder
+    cases = max(1, count // 100)
+    nominees = Nominee.objects.bulk_create(
+        Nominee(unit=units[n % 50], kind="individual", name=f"Nguyễn Văn Đo {n}") for n in range(cases)
+    )
+    nominations = Nomination.objects.bulk_create(
+        Nomination(campaign=campaign, award_form=form, nominee=nominee, unit=nominee.unit, created_by=chief)
+        for nominee in nominees
     )
     template, created = ProcessTemplate.objects.get_or_create(code="bench", defaults={"name": "Bench"})
     if created:
@@ -68,44 +88,51 @@ def build_open_tasks(count: int, *, around: datetime, seed: int = 2026) -> None:
         template_publish(version=draft, by=None, effective_from=date(2000, 1, 1))
     version = TemplateVersion.objects.get(template=template, status=TemplateVersion.Status.PUBLISHED)
     step = version.steps.get()
-    process = ApprovalProcess.objects.create(
-        flow_class=ApprovalFlow,
-        status=STATUS.NEW,
-        subject_type=ContentType.objects.get_for_model(Nomination),
-        subject_id=nomination.pk,
-        version=version,
-        structure_on=around.date(),
-        position=1,
-    )
-    rng = random.Random(seed)
+    subject_type = ContentType.objects.get_for_model(Nomination)
+    processes = [  # a multi-table model: no bulk insert
+        ApprovalProcess.objects.create(
+            flow_class=ApprovalFlow,
+            status=STATUS.NEW,
+            subject_type=subject_type,
+            subject_id=nomination.pk,
+            version=version,
+            structure_on=around.date(),
+            position=1,
+        )
+        for nomination in nominations
+    ]
     task_model = ApprovalFlow.task_class
     for start in range(0, count, 5000):
         size = min(5000, count - start)
+        owners = [rng.randrange(500) for _ in range(size)]
         tasks = task_model.objects.bulk_create(
             task_model(
-                process=process,
+                process=processes[(start + n) % cases],
                 flow_task=ApprovalFlow.decide,
                 flow_task_type="HUMAN",
                 status=STATUS.ASSIGNED,
-                owner=holder,
+                owner=holders[owners[n]],
             )
-            for _ in range(size)
+            for n in range(size)
         )
         dues = [around + timedelta(minutes=rng.randint(-10 * 24 * 60, 60 * 24 * 60)) for _ in range(size)]
         ApprovalTask.objects.bulk_create(
             ApprovalTask(
                 task=task,
-                process=process,
+                process=task.process,
                 step=step,
-                unit_id=unit.pk,
-                unit_label=unit.name,
-                assignee=holder,
+                unit_id=units[owner % 50].pk,
+                unit_label=units[owner % 50].name,
+                assignee=holders[owner],
                 opened_at=around - timedelta(days=20),
                 due_at=due,
             )
-            for task, due in zip(tasks, dues, strict=True)
+            for task, due, owner in zip(tasks, dues, owners, strict=True)
         )
-        ApprovalCandidate.objects.bulk_create(
-            ApprovalCandidate(approval_task_id=task.pk, user=holder, due_at=due)
-            for task, due in zip(tasks, dues, strict=True)
-        )
+        candidates = []
+        for n, (task, due, owner) in enumerate(zip(tasks, dues, owners, strict=True)):
+            candidates.append(ApprovalCandidate(approval_task_id=task.pk, user=holders[owner], due_at=due))
+            if n % 10 == 0:  # a group step: a second member of the unit holds it too
+                other = holders[(owner + 50) % 500]
+                candidates.append(ApprovalCandidate(approval_task_id=task.pk, user=other, due_at=due))
+        ApprovalCandidate.objects.bulk_create(candidates)

@@ -46,6 +46,27 @@ def submitter_of(nomination: Nomination):
     return entry.actor if entry is not None else nomination.created_by
 
 
+def submitters_of(nomination_ids) -> dict[int, int | None]:
+    """``submitter_of`` for many cases at once: nomination id → user id, in two queries."""
+    nomination_ids = set(nomination_ids)
+    if not nomination_ids:
+        return {}
+    found = dict(Nomination.objects.filter(pk__in=nomination_ids).values_list("pk", "created_by_id"))
+    entries = (
+        AuditEntry.objects.filter(
+            chain__content_type=ContentType.objects.get_for_model(Nomination),
+            chain__object_id__in=nomination_ids,
+            action__in=SUBMISSIONS,
+        )
+        .order_by("seq")
+        .values_list("chain__object_id", "actor_id")
+    )
+    for object_id, actor_id in entries:  # in order: the last submission wins
+        if actor_id is not None:
+            found[object_id] = actor_id
+    return found
+
+
 def on_audit_entry(sender, instance: AuditEntry, created: bool, raw: bool = False, **kwargs) -> None:
     if not created or raw or not instance.action.startswith("processes.nomination."):
         return

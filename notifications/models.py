@@ -56,6 +56,12 @@ class Outbox(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"))
     lease_until = models.DateTimeField(_("leased until"), null=True, blank=True)
+    published_at = models.DateTimeField(
+        _("handed to the broker at"),
+        null=True,
+        blank=True,
+        help_text=_("Empty while no delivery message is out; the sweeper publishes again after the lease time."),
+    )
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)

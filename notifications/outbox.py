@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Model, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -51,7 +51,9 @@ def notify(*, recipient, event: Event, about: Model, slot: str, subject: str, bo
     now = timezone.now()
     created = []
     digest = Preference.objects.filter(user=recipient, event=event, digest=True).exists()
+    to_publish = []
     for channel in channels_for(recipient, event):
+        by_digest = digest and channel == Channel.EMAIL
         try:
             with transaction.atomic():
                 row = Outbox.objects.create(
@@ -64,14 +66,17 @@ def notify(*, recipient, event: Event, about: Model, slot: str, subject: str, bo
                     subject=subject[:255],
                     body=body,
                     link=link,
-                    digest=digest and channel == Channel.EMAIL,
-                    next_attempt_at=_digest_time(now) if digest and channel == Channel.EMAIL else now,
+                    digest=by_digest,
+                    next_attempt_at=_digest_time(now) if by_digest else now,
+                    published_at=None if by_digest else now,  # a digest row waits for the sweeper
                 )
         except IntegrityError:
             continue  # told already: the unique key is the deduplication
         created.append(row.pk)
-    if created:
-        _enqueue_on_commit(created)
+        if not by_digest:
+            to_publish.append(row.pk)
+    if to_publish:
+        _enqueue_on_commit(to_publish)
     return created
 
 
@@ -97,59 +102,124 @@ def _enqueue_on_commit(ids: list[int]) -> None:
     state[1].extend(ids)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Notice:
-    recipient: object
+    """One notification for ``notify_many``, as plain values (the scan writes tens of thousands)."""
+
+    recipient_id: int
+    has_email: bool
     event: str
-    about: Model
+    object_type_id: int
+    object_id: int
     slot: str
     subject: str
     body: str
     link: str = ""
 
 
+#: The columns ``notify_many`` writes; the others keep their database defaults (none) or stay empty.
+_COLUMNS = (
+    "recipient",
+    "event",
+    "channel",
+    "object_type",
+    "object_id",
+    "slot",
+    "subject",
+    "body",
+    "link",
+    "digest",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "published_at",
+    "last_error",
+    "created_at",
+)
+
+
 def notify_many(notices: list[Notice]) -> int:
-    """``notify`` for a batch (the reminder scan): preferences read once, rows inserted in bulk with
-    the unique key skipping those already there; delivery is asked of the sweeper after commit.
-    Returns how many rows were new."""
-    notices = [notice for notice in notices if notice.recipient.is_active]
+    """``notify`` for a batch (the reminder scan), for active recipients only: preferences read in one
+    query, rows written by multi-row ``INSERT … ON CONFLICT DO NOTHING`` (the unique key skips those
+    already there). Django's ``bulk_create`` spends seconds preparing 30,000 rows field by field; these
+    are plain values. The new rows are published after commit. Returns how many rows were new."""
     if not notices:
         return 0
-    users = {notice.recipient.pk for notice in notices}
+    users = {notice.recipient_id for notice in notices}
     preferences = {(row.user_id, row.event): row for row in Preference.objects.filter(user_id__in=users)}
     now = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    at_once, at_digest = adapt(now), adapt(_digest_time(now))
     rows = []
     for notice in notices:
-        preference = preferences.get((notice.recipient.pk, notice.event))
-        channels = []
+        preference = preferences.get((notice.recipient_id, notice.event))
+        by_digest = bool(preference and preference.digest)
+        head = (notice.recipient_id, notice.event)
+        tail = (notice.object_type_id, notice.object_id, notice.slot, notice.subject[:255], notice.body, notice.link)
         if preference is None or preference.in_app:
-            channels.append(Channel.IN_APP)
-        if (preference is None or preference.email) and notice.recipient.email:
-            channels.append(Channel.EMAIL)
-        digest = bool(preference and preference.digest)
-        for channel in channels:
-            by_digest = digest and channel == Channel.EMAIL
+            rows.append((*head, Channel.IN_APP.value, *tail, False, "pending", 0, at_once, at_once, "", at_once))
+        if (preference is None or preference.email) and notice.has_email:
             rows.append(
-                Outbox(
-                    recipient=notice.recipient,
-                    event=notice.event,
-                    channel=channel,
-                    object_type=ContentType.objects.get_for_model(notice.about),
-                    object_id=notice.about.pk,
-                    slot=notice.slot,
-                    subject=notice.subject[:255],
-                    body=notice.body,
-                    link=notice.link,
-                    digest=by_digest,
-                    next_attempt_at=_digest_time(now) if by_digest else now,
-                )
+                (*head, Channel.EMAIL.value, *tail, by_digest, "pending", 0)
+                + ((at_digest, None) if by_digest else (at_once, at_once))
+                + ("", at_once)
             )
-    before = Outbox.objects.filter(created_at__gte=now).count()
-    Outbox.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    created = Outbox.objects.filter(created_at__gte=now).count() - before
-    if created:
-        transaction.on_commit(lambda: sweep(), robust=True)
+    created = _insert_new(rows)
+    to_publish = [pk for pk, published in created if published is not None]
+    if to_publish:
+        transaction.on_commit(lambda: enqueue(to_publish), robust=True)
+    return len(created)
+
+
+def _insert_new(rows: list[tuple]) -> list[tuple[int, object]]:
+    """Insert the rows the unique key lets in; returns (id, published_at) of each new one."""
+    if not rows:
+        return []
+    fields = [Outbox._meta.get_field(name) for name in _COLUMNS]
+    quote = connection.ops.quote_name
+    insert = f"INSERT INTO {quote(Outbox._meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
+    returning = f"ON CONFLICT DO NOTHING RETURNING {quote('id')}, {quote('published_at')}"
+    columns = list(zip(*rows, strict=True))
+    if connection.vendor == "postgresql" and any(len(set(column)) > 1 for column in columns):
+        return _insert_unnest(insert, returning, fields, columns)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    size = min(1000, max(1, (connection.features.max_query_params or 16_000) // len(fields)))
+    created = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            cursor.execute(
+                f"{insert} VALUES {', '.join([one] * len(chunk))} {returning}",
+                [value for row in chunk for value in row],
+            )
+            created += cursor.fetchall()
     return created
+
+
+def _insert_unnest(insert: str, returning: str, fields, columns: list[tuple]) -> list[tuple[int, object]]:
+    """PostgreSQL: one statement over arrays, 30,000 rows in a few hundred milliseconds. A VALUES
+    list of 16,000 placeholders costs the driver more to parse than the server to run, and Django's
+    cursors bind on the client, quoting every array into the text: this cursor binds on the server.
+    A column holding one value throughout is sent once, not as an array of copies."""
+    import psycopg
+
+    select, arrays, names, params = [], [], [], []
+    for index, (field, column) in enumerate(zip(fields, columns, strict=True)):
+        cast = field.db_type(connection)
+        if len(set(column)) == 1:
+            select.append(f"%s::{cast}")
+            params.append(column[0])
+        else:
+            select.append(f"c{index}")
+            arrays.append(f"%s::{cast}[]")
+            names.append(f"c{index}")
+    with connection.cursor() as cursor, psycopg.Cursor(cursor.connection) as raw:
+        raw.execute(
+            f"{insert} SELECT {', '.join(select)} FROM unnest({', '.join(arrays)}) "  # noqa: S608
+            f"AS new ({', '.join(names)}) {returning}",
+            [*params, *(list(column) for column in columns if len(set(column)) > 1)],
+        )
+        return raw.fetchall()
 
 
 def _digest_time(now: datetime) -> datetime:
@@ -164,22 +234,36 @@ BROKER_PAUSE = timedelta(seconds=30)
 _broker_down_until: datetime | None = None
 
 
-def enqueue(ids: list[int]) -> None:
+def enqueue(ids: list[int]) -> bool:
     """Ask the worker to deliver; with the broker down the rows simply wait for the sweeper, and the
-    next publishes in this process are skipped for a while instead of each waiting for a timeout."""
+    next publishes in this process are skipped for a while instead of each waiting for a timeout.
+    Returns whether every row was published."""
     global _broker_down_until
     from notifications.tasks import deliver
 
-    if not ids or (_broker_down_until is not None and timezone.now() < _broker_down_until):
-        return
-    for pk in ids:
+    if not ids:
+        return True
+    if _broker_down_until is not None and timezone.now() < _broker_down_until:
+        _unpublished(ids)
+        return False
+    for index, pk in enumerate(ids):
         try:
             deliver.apply_async(args=[pk], retry=False)
         except Exception:  # a broker outage must not fail the request that made the row
             _broker_down_until = timezone.now() + BROKER_PAUSE
             logger.warning("outbox %s: broker unavailable, left for the sweeper", pk, exc_info=True)
-            return
+            _unpublished(ids[index:])
+            return False
     _broker_down_until = None
+    return True
+
+
+def _unpublished(ids: list[int]) -> None:
+    """No message is out for these rows: the next sweep publishes them, not one a lease later."""
+    try:
+        Outbox.objects.filter(pk__in=ids, status=Outbox.Status.PENDING).update(published_at=None)
+    except DatabaseError:  # the database is down too: the sweeper republishes after the lease time
+        logger.warning("outbox: could not mark %s rows unpublished", len(ids), exc_info=True)
 
 
 def claim(pk: int, *, now: datetime | None = None) -> list[Outbox]:
@@ -248,7 +332,12 @@ def _failed_row(row: Outbox, exc: Exception) -> None:
         changes = {"status": Outbox.Status.FAILED, "lease_until": None}
     else:
         delay = min(timedelta(minutes=2 ** (row.attempts - 1)), BACKOFF_CAP)
-        changes = {"status": Outbox.Status.PENDING, "lease_until": None, "next_attempt_at": now + delay}
+        changes = {
+            "status": Outbox.Status.PENDING,
+            "lease_until": None,
+            "next_attempt_at": now + delay,
+            "published_at": None,
+        }
     _ours(row).update(last_error=repr(exc)[:2000], **changes)
 
 
@@ -273,23 +362,37 @@ def send_email(row: Outbox, rows: list[Outbox]) -> None:
     message.send()
 
 
-def sweep(*, now: datetime | None = None, batch: int = 500) -> int:
-    """Give expired leases back and enqueue every row whose attempt is due. Returns how many."""
+def sweep(*, now: datetime | None = None, batch: int = 1000, limit: int = 20_000) -> int:
+    """Give expired leases back, then publish every due row with no message out: never published,
+    or published longer than a lease ago and still not claimed (the message was lost: the filesystem
+    broker deletes a message when it is fetched, a killed worker's Redis message waits an hour).
+    Rows are marked before publishing, so a backlog is published once, not at every sweep.
+    Returns how many rows it published."""
     now = now or timezone.now()
     Outbox.objects.filter(status=Outbox.Status.SENDING, lease_until__lt=now).update(
-        status=Outbox.Status.PENDING, lease_until=None, next_attempt_at=F("lease_until")
+        status=Outbox.Status.PENDING, lease_until=None, next_attempt_at=F("lease_until"), published_at=None
     )
-    due = list(
-        Outbox.objects.filter(Q(status=Outbox.Status.PENDING) & Q(next_attempt_at__lte=now))
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:batch]
-    )
-    enqueue(due)
-    return len(due)
+    published = 0
+    while published < limit:
+        with transaction.atomic():
+            due = list(
+                Outbox.objects.select_for_update(skip_locked=True)
+                .filter(status=Outbox.Status.PENDING, next_attempt_at__lte=now)
+                .filter(Q(published_at__isnull=True) | Q(published_at__lt=now - LEASE))
+                .order_by("next_attempt_at", "pk")
+                .values_list("pk", flat=True)[:batch]
+            )
+            Outbox.objects.filter(pk__in=due).update(published_at=now)
+        if not due:
+            break
+        if not enqueue(due):
+            break  # the broker is down: the rows wait for the next sweep
+        published += len(due)
+    return published
 
 
 def retry_failed(ids) -> int:
     """An admin's retry: failed rows go back to pending with a fresh count."""
     return Outbox.objects.filter(pk__in=ids, status=Outbox.Status.FAILED).update(
-        status=Outbox.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
+        status=Outbox.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), published_at=None, last_error=""
     )

@@ -1,60 +1,215 @@
 """The reminder scan: run by beat (every few minutes), with ``now`` as an argument so it can be replayed.
 
 On a working day from ``NOTIFICATION_HOUR`` it finds, each with one query on the open tasks' due
-time (the partial index ``approval_task_open_due``):
+time (the partial index ``approval_task_open_due``) joined to who holds them:
 
 - reminders: tasks due N working days from today, N one of their step's reminder offsets;
 - due today: tasks due before the end of today;
 - overdue: tasks already past due, escalated every ``NOTIFICATION_ESCALATION_EVERY`` working days
   to the step's escalation target (default: the head of the parent unit) and the case's submitter.
 
+Rows are read as plain values and written by one multi-row insert per thousand notices
+(``outbox.notify_many``): a heavy morning of 100,000 open tasks is a few queries, not objects.
 Each notification's slot is the day (or the offset), so running the scan twice, or on two beat
 instances, writes each row once: the outbox's unique key deduplicates.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from functools import cache
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from notifications.events import describe, link_to, submitter_of
+from notifications.events import describe, link_to, submitters_of
 from notifications.models import Event
 from notifications.outbox import Notice, notify_many
 from processes.models import Membership, Nomination, OrganisationUnit
 from processes.organisation import OrgTree, unit_head_on
 from workflow import calendar
-from workflow.models import ApprovalCandidate, ApprovalTask, EscalationRule
+from workflow.models import ApprovalTask, EscalationRule, StepKind
+
+FORMAT = "%H:%M %d/%m/%Y"
 
 
-def _open_tasks():
-    # Posting windows have no holder: nobody to remind.
-    held = ApprovalCandidate.objects.filter(approval_task=OuterRef("pk"))
-    return (
-        ApprovalTask.objects.filter(closed_at__isnull=True)
-        .filter(Exists(held))
-        .select_related("step", "process")
-        .prefetch_related("candidates__user")
+@dataclass
+class Person:
+    pk: int
+    email: str
+    name: str
+    active: bool = True
+
+
+@dataclass
+class OpenTask:
+    """An open task with holders, as the scan reads it: values, not model instances."""
+
+    pk: int
+    due_at: datetime
+    unit_id: int | None
+    structure_on: date
+    nomination_id: int
+    step_name: str
+    offsets: list[int]
+    rule: str
+    param: str
+    holders: list[Person] = field(default_factory=list)
+
+
+def open_tasks(*, held: bool, **due) -> list[OpenTask]:
+    """Open decision steps whose due time is in the range ``due`` (``due_at__gte``/``due_at__lt``), with
+    their holders, in one query. ``held``: only those somebody holds (whom to remind); otherwise also
+    those nobody could be given (an escalation is all the more needed). Posting windows and council
+    votes are not decided by a holder: they are left out."""
+    tasks = ApprovalTask.objects.filter(closed_at__isnull=True, step__kind=StepKind.DECISION)
+    if held:
+        tasks = tasks.filter(candidates__is_open=True)
+    rows = (
+        tasks.filter(**due)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "due_at",
+            "unit_id",
+            "process__structure_on",
+            "process__subject_id",
+            "step__name",
+            "step__reminder_offsets",
+            "step__escalation_rule",
+            "step__escalation_param",
+            "candidates__user_id",
+            "candidates__user__email",
+            "candidates__user__first_name",
+            "candidates__user__last_name",
+            "candidates__user__username",
+            "candidates__user__is_active",
+            "candidates__is_open",
+        )
     )
+    tasks: dict[int, OpenTask] = {}
+    found: dict[int, OpenTask] = {}
+    for pk, due_at, unit_id, on, subject_id, name, offsets, rule, param, *holder in rows:
+        task = found.get(pk)
+        if task is None:
+            task = found[pk] = OpenTask(pk, due_at, unit_id, on, subject_id, name, offsets or [], rule, param)
+        user_id, email, first, last, login, active, is_open = holder
+        if user_id is not None and is_open:
+            task.holders.append(Person(user_id, email, f"{first} {last}".strip() or login, active))
+    return list(found.values())
+
+
+class Scan:
+    """One run's lookups, each read once: cases, the tree of a day, unit heads, submitters."""
+
+    def __init__(self, today: date):
+        self.today = today
+        self.content_type = ContentType.objects.get_for_model(Nomination).pk
+        self.cases: dict[int, tuple[str, str]] = {}
+        self.trees: dict[date, OrgTree] = {}
+        self.heads: dict[int, Person | None] = {}
+        self.submitters: dict[int, Person] = {}
+        self.unit_members: dict[str, list[Person]] = {}
+        self.notices: list[Notice] = []
+
+    def load_cases(self, tasks: list[OpenTask]) -> None:
+        wanted = {task.nomination_id for task in tasks} - set(self.cases)
+        for nomination in Nomination.objects.select_related("nominee", "award_form", "unit").filter(pk__in=wanted):
+            self.cases[nomination.pk] = (describe(nomination), link_to(nomination))
+
+    def tell(self, people, event: str, task: OpenTask, slot: str, subject: str, body: str) -> None:
+        link = self.cases[task.nomination_id][1]
+        for person in {person.pk: person for person in people if person is not None and person.active}.values():
+            self.notices.append(
+                Notice(
+                    person.pk,
+                    bool(person.email),
+                    event,
+                    self.content_type,
+                    task.nomination_id,
+                    slot,
+                    subject,
+                    body,
+                    link,
+                )
+            )
+
+    def remind(self, task: OpenTask, event: str, slot: str) -> None:
+        due = timezone.localtime(task.due_at).strftime(FORMAT)
+        if event == Event.REMINDER:
+            subject = _("Reminder: %(step)s is due %(due)s") % {"step": task.step_name, "due": due}
+        else:
+            subject = _("Due today: %(step)s") % {"step": task.step_name}
+        body = _("%(case)s\nDue: %(due)s") % {"case": self.cases[task.nomination_id][0], "due": due}
+        self.tell(task.holders, event, task, f"{slot}-t{task.pk}", subject, body)
+
+    def escalate(self, task: OpenTask, late: int) -> None:
+        subject = _("Overdue by %(days)s working day(s): %(step)s") % {"days": late, "step": task.step_name}
+        body = _("%(case)s\nHeld by: %(holders)s\nWas due: %(due)s") % {
+            "case": self.cases[task.nomination_id][0],
+            "holders": ", ".join(person.name for person in task.holders),
+            "due": timezone.localtime(task.due_at).strftime(FORMAT),
+        }
+        slot = f"{self.today.isoformat()}-t{task.pk}"
+        self.tell(self.escalation_targets(task), Event.OVERDUE, task, slot, subject, body)
+
+    def escalation_targets(self, task: OpenTask) -> list[Person | None]:
+        people: list[Person | None] = []
+        if task.rule == EscalationRule.PARENT_HEAD and task.unit_id:
+            if task.structure_on not in self.trees:
+                self.trees[task.structure_on] = OrgTree.on(task.structure_on)
+            parent = self.trees[task.structure_on].parent.get(task.unit_id)
+            if parent:
+                people.append(self.head(parent))
+        elif task.rule == EscalationRule.UNIT_HEAD and task.unit_id:
+            people.append(self.head(task.unit_id))
+        elif task.rule == EscalationRule.UNIT_MEMBERS:
+            people += self.members(task.param)
+        if task.rule != EscalationRule.NONE:
+            people.append(self.submitters.get(task.nomination_id))
+        return people
+
+    def members(self, param: str) -> list[Person]:
+        if param not in self.unit_members:
+            codes = [code.strip() for code in param.split(",") if code.strip()]
+            rows = Membership.objects.on(self.today).filter(unit__code__in=codes).select_related("user")
+            self.unit_members[param] = [_person(row.user) for row in rows]
+        return self.unit_members[param]
+
+    def head(self, unit_id: int) -> Person | None:
+        if unit_id not in self.heads:
+            head = unit_head_on(OrganisationUnit(pk=unit_id), self.today)
+            self.heads[unit_id] = _person(head) if head is not None else None
+        return self.heads[unit_id]
+
+    def load_submitters(self, tasks: list[OpenTask]) -> None:
+        wanted = {task.nomination_id for task in tasks} - set(self.submitters)
+        users = get_user_model().objects.in_bulk
+        found = submitters_of(wanted)
+        people = users([pk for pk in found.values() if pk is not None])
+        for nomination_id, user_id in found.items():
+            if user_id in people:
+                self.submitters[nomination_id] = _person(people[user_id])
+
+
+def _person(user) -> Person:
+    return Person(user.pk, user.email, user.get_full_name() or user.get_username(), user.is_active)
 
 
 def scan(*, now: datetime) -> int:
+    """Write the day's reminders, due-today notices and escalations; returns how many rows were new."""
     local = timezone.localtime(now)
     today = local.date()
     if not calendar.is_working_day(today) or local.hour < settings.NOTIFICATION_HOUR:
         return 0
     start_of_today = local.replace(hour=0, minute=0, second=0, microsecond=0)
     start_of_tomorrow = start_of_today + timedelta(days=1)
-    notices: list[Notice] = []
-    for cached in (_tree, _head, _submitter):
-        cached.cache_clear()  # read afresh by each scan, once within it
+    run = Scan(today)
     with transaction.atomic(), translation.override("vi"):
-        nominations = {}
         offsets = set()
         for values in (
             ApprovalTask.objects.filter(closed_at__isnull=True)
@@ -66,98 +221,28 @@ def scan(*, now: datetime) -> int:
             window = calendar.reminder_due_range(today, n)
             if window is None:
                 continue
-            tasks = list(_open_tasks().filter(due_at__gte=window[0], due_at__lt=window[1]))
-            _nominations(tasks, nominations)
+            tasks = [
+                task for task in open_tasks(held=True, due_at__gte=window[0], due_at__lt=window[1]) if n in task.offsets
+            ]
+            run.load_cases(tasks)
             for task in tasks:
-                if n in (task.step.reminder_offsets or []):
-                    notices += _tell_holders(task, Event.REMINDER, f"{today.isoformat()}-{n}", nominations)
-        tasks = list(_open_tasks().filter(due_at__gte=start_of_today, due_at__lt=start_of_tomorrow))
-        _nominations(tasks, nominations)
+                run.remind(task, Event.REMINDER, f"{today.isoformat()}-{n}")
+        tasks = open_tasks(held=True, due_at__gte=start_of_today, due_at__lt=start_of_tomorrow)
+        run.load_cases(tasks)
         for task in tasks:
-            notices += _tell_holders(task, Event.DUE_TODAY, today.isoformat(), nominations)
+            run.remind(task, Event.DUE_TODAY, today.isoformat())
         every = max(settings.NOTIFICATION_ESCALATION_EVERY, 1)
-        tasks = list(_open_tasks().filter(due_at__lt=start_of_today))
-        _nominations(tasks, nominations)
-        for task in tasks:
-            late = calendar.working_days_between(timezone.localdate(task.due_at), today)
+        late_by_day: dict[date, int] = {}
+        escalated = []
+        for task in open_tasks(held=False, due_at__lt=start_of_today):
+            due_day = timezone.localtime(task.due_at).date()
+            if due_day not in late_by_day:
+                late_by_day[due_day] = calendar.working_days_between(due_day, today)
+            late = late_by_day[due_day]
             if late >= 1 and (late - 1) % every == 0:  # the first late day, then every N working days
-                notices += _escalate(task, today, late, nominations)
-        return notify_many(notices)
-
-
-def _nomination(task, cache) -> Nomination:
-    subject_id = task.process.subject_id
-    if subject_id not in cache:
-        cache[subject_id] = Nomination.objects.select_related("nominee", "award_form", "unit").get(pk=subject_id)
-    return cache[subject_id]
-
-
-def _nominations(tasks, cache) -> None:
-    """Load the nominations of a batch of tasks in one query."""
-    wanted = {task.process.subject_id for task in tasks} - set(cache)
-    cache.update(Nomination.objects.select_related("nominee", "award_form", "unit").in_bulk(list(wanted)))
-
-
-def _tell_holders(task, event, slot, cache) -> list[Notice]:
-    nomination = _nomination(task, cache)
-    due = timezone.localtime(task.due_at).strftime("%H:%M %d/%m/%Y")
-    subject = {
-        Event.REMINDER: _("Reminder: %(step)s is due %(due)s"),
-        Event.DUE_TODAY: _("Due today: %(step)s"),
-    }[event] % {"step": task.step.name, "due": due}
-    body = _("%(case)s\nDue: %(due)s") % {"case": describe(nomination), "due": due}
-    return [
-        Notice(candidate.user, event, nomination, f"{slot}-t{task.pk}", subject, body, link_to(nomination))
-        for candidate in task.candidates.all()
-    ]
-
-
-@cache
-def _tree(day) -> OrgTree:
-    return OrgTree.on(day)
-
-
-@cache
-def _head(unit_id: int):
-    return unit_head_on(OrganisationUnit(pk=unit_id))
-
-
-@cache
-def _submitter(nomination_id: int):
-    return submitter_of(Nomination.objects.get(pk=nomination_id))
-
-
-def escalation_targets(task, nomination) -> list:
-    rule = task.step.escalation_rule
-    people = []
-    if rule == EscalationRule.PARENT_HEAD and task.unit_id:
-        parent = _tree(task.process.structure_on).parent.get(task.unit_id)
-        if parent:
-            people.append(_head(parent))
-    elif rule == EscalationRule.UNIT_HEAD and task.unit_id:
-        people.append(_head(task.unit_id))
-    elif rule == EscalationRule.UNIT_MEMBERS:
-        codes = [code.strip() for code in task.step.escalation_param.split(",") if code.strip()]
-        people += [
-            row.user
-            for row in Membership.objects.on(timezone.localdate()).filter(unit__code__in=codes).select_related("user")
-        ]
-    if rule != EscalationRule.NONE:
-        people.append(_submitter(nomination.pk))
-    return [person for person in people if person is not None]
-
-
-def _escalate(task, today, late, cache) -> list[Notice]:
-    nomination = _nomination(task, cache)
-    subject = _("Overdue by %(days)s working day(s): %(step)s") % {"days": late, "step": task.step.name}
-    holders = ", ".join(
-        candidate.user.get_full_name() or candidate.user.get_username() for candidate in task.candidates.all()
-    )
-    body = _("%(case)s\nHeld by: %(holders)s\nWas due: %(due)s") % {
-        "case": describe(nomination),
-        "holders": holders,
-        "due": timezone.localtime(task.due_at).strftime("%H:%M %d/%m/%Y"),
-    }
-    people = {person.pk: person for person in escalation_targets(task, nomination)}.values()
-    slot = f"{today.isoformat()}-t{task.pk}"
-    return [Notice(person, Event.OVERDUE, nomination, slot, subject, body, link_to(nomination)) for person in people]
+                escalated.append((task, late))
+        run.load_cases([task for task, _late in escalated])
+        run.load_submitters([task for task, _late in escalated])
+        for task, late in escalated:
+            run.escalate(task, late)
+        return notify_many(run.notices)

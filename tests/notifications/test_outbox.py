@@ -162,3 +162,71 @@ def test_a_transaction_telling_many_people_publishes_once_after_commit(monkeypat
     assert new_rows.count() == 4  # two officers, two channels each
     assert len(published) == 1
     assert sorted(published[0]) == sorted(new_rows.values_list("pk", flat=True))
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """What reaches the broker (its calls recorded here); the real broker is in test_real_delivery."""
+    from notifications.tasks import deliver
+
+    calls = []
+    monkeypatch.setattr(deliver, "apply_async", lambda args, **options: calls.append(args[0]))
+    monkeypatch.setattr(outbox, "_broker_down_until", None)
+    return calls
+
+
+def test_the_sweeper_publishes_a_backlog_once_not_at_every_sweep(org, published):
+    submitted(org)  # its rows are published when the decision commits (not in this test's transaction)
+    pending = set(_rows(status=Outbox.Status.PENDING).values_list("pk", flat=True))
+    assert pending
+    assert outbox.sweep() == 0  # a message is out for each: the worker will come to them
+    later = timezone.now() + outbox.LEASE + timedelta(seconds=1)  # none was claimed within a lease: lost
+    assert outbox.sweep(now=later) == len(pending)
+    assert set(published) == pending
+    assert outbox.sweep(now=later) == 0  # a backlog is not published again at every sweep
+    assert len(published) == len(pending)
+
+
+def test_a_row_the_broker_did_not_take_goes_out_with_the_next_sweep(org, published, monkeypatch):
+    from notifications.tasks import deliver
+
+    submitted(org)
+    row = _rows(recipient=org.hospital_head, channel=Channel.EMAIL).get()
+
+    def broker_down(args, **options):
+        raise ConnectionError("Redis is down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(deliver, "apply_async", broker_down)
+        assert outbox.enqueue([row.pk]) is False
+    row.refresh_from_db()
+    assert row.published_at is None  # no message is out for it
+    monkeypatch.setattr(outbox, "_broker_down_until", None)  # the broker is back
+    assert outbox.sweep() >= 1
+    assert row.pk in published
+
+
+def test_a_failed_attempt_is_published_again_once_its_backoff_is_due(org, published, settings):
+    settings.EMAIL_BACKEND = "tests.notifications.failing_backend.FailingBackend"
+    submitted(org)
+    row = _rows(recipient=org.hospital_head, channel=Channel.EMAIL).get()
+    assert outbox.deliver(row.pk) == "retry"
+    row.refresh_from_db()
+    assert row.published_at is None
+    outbox.sweep(now=row.next_attempt_at - timedelta(seconds=1))
+    assert row.pk not in published  # its backoff is not over
+    assert outbox.sweep(now=row.next_attempt_at) >= 1
+    assert row.pk in published
+
+
+def test_a_digest_row_is_not_published_before_its_hour(org, published, settings):
+    settings.NOTIFICATION_DIGEST_HOUR = 16
+    Preference.objects.create(user=org.hospital_head, event=Event.TASK_ASSIGNED, digest=True)
+    submitted(org)
+    row = _rows(recipient=org.hospital_head, channel=Channel.EMAIL).get()
+    assert row.digest
+    assert row.published_at is None
+    outbox.sweep(now=row.next_attempt_at - timedelta(seconds=1))
+    assert row.pk not in published
+    outbox.sweep(now=row.next_attempt_at)
+    assert row.pk in published

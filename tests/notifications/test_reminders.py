@@ -74,3 +74,38 @@ def test_a_closed_step_is_not_reminded(case, org):
     services.nomination_decide(task_id=task.pk, by=holders(task)[0], action="approve")
     Outbox.objects.all().delete()
     assert scan(now=at(2)) == 0  # the next step is due later; the decided one is closed
+
+
+def test_an_overdue_step_nobody_could_be_given_is_escalated_all_the_same(case):
+    task = open_step(case)
+    task.candidates.all().delete()  # nobody held the unit that day: the step waits for an assignment
+    assert scan(now=at(2)) == 0  # nobody to remind
+    scan(now=at(7))
+    assert {user for user, _channel in told(Event.OVERDUE)} == {"director", "hospital_secretary"}
+
+
+def test_an_inactive_holder_is_not_written_to_but_their_late_step_goes_up(case, org):
+    org.hospital_head.is_active = False
+    org.hospital_head.save()
+    assert scan(now=at(2)) == 0
+    scan(now=at(7))
+    assert {user for user, _channel in told(Event.OVERDUE)} == {"director", "hospital_secretary"}
+    (row, *_rest) = Outbox.objects.filter(event=Event.OVERDUE)
+    assert "hospital_head" in row.body or org.hospital_head.get_full_name() in row.body  # who held it
+
+
+def test_every_holder_of_a_group_step_is_reminded(case, org):
+    task = open_step(case)
+    task.candidates.create(user=org.hospital_secretary, due_at=DUE)
+    assert scan(now=at(2)) == 4
+    assert {user for user, _channel in told(Event.REMINDER)} == {"hospital_head", "hospital_secretary"}
+
+
+def test_reminders_carry_the_step_the_case_and_the_due_time(case):
+    scan(now=at(2))
+    row = Outbox.objects.filter(event=Event.REMINDER).first()
+    task = open_step(case)
+    assert task.step.name in row.subject
+    assert "23:59 04/12/2026" in row.subject
+    assert case.nominee.name in row.body
+    assert row.link == f"/nominations/{case.pk}/"
