@@ -207,6 +207,9 @@ NOTIFICATION_HOUR = int(os.environ.get("NOTIFICATION_HOUR", "8"))
 NOTIFICATION_DIGEST_HOUR = int(os.environ.get("NOTIFICATION_DIGEST_HOUR", "16"))
 # An overdue step is escalated again every this many working days.
 NOTIFICATION_ESCALATION_EVERY = int(os.environ.get("NOTIFICATION_ESCALATION_EVERY", "2"))
+# Units that have not submitted to a campaign are told this many working days before its deadline
+# (and on its last working day).
+NOTIFICATION_CAMPAIGN_OFFSETS = [int(n) for n in env_list("NOTIFICATION_CAMPAIGN_OFFSETS", "10,5,1")]
 
 # --- security -------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -26,6 +26,7 @@ class Event(models.TextChoices):
     RETURNED = "returned", _("A case was returned for completion")
     REJECTED = "rejected", _("A case was rejected")
     DECIDED = "decided", _("A case was decided")
+    CAMPAIGN_DEADLINE = "campaign_deadline", _("Your unit has not yet submitted to a campaign whose deadline is near")
 
 
 class Channel(models.TextChoices):

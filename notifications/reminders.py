@@ -6,7 +6,9 @@ time (the partial index ``approval_task_open_due``) joined to who holds them:
 - reminders: tasks due N working days from today, N one of their step's reminder offsets;
 - due today: tasks due before the end of today;
 - overdue: tasks already past due, escalated every ``NOTIFICATION_ESCALATION_EVERY`` working days
-  to the step's escalation target (default: the head of the parent unit) and the case's submitter.
+  to the step's escalation target (default: the head of the parent unit) and the case's submitter;
+- campaign deadlines: units that have sent up nothing to a campaign whose submission deadline is
+  ``NOTIFICATION_CAMPAIGN_OFFSETS`` working days away, or whose last working day is today.
 
 Rows are read as plain values and written by one multi-row insert per thousand notices
 (``outbox.notify_many``): a heavy morning of 100,000 open tasks is a few queries, not objects.
@@ -16,6 +18,7 @@ instances, writes each row once: the outbox's unique key deduplicates.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -23,16 +26,18 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from notifications.events import describe, link_to, submitters_of
 from notifications.models import Event
 from notifications.outbox import Notice, notify_many
-from processes.models import Membership, Nomination, OrganisationUnit
+from processes.models import Campaign, Membership, Nomination, OrganisationUnit, Role, UnitKind
 from processes.organisation import OrgTree, unit_head_on
 from workflow import calendar
-from workflow.models import ApprovalTask, EscalationRule, StepKind
+from workflow.models import ApprovalProcess, ApprovalTask, EscalationRule, StepKind
 
 FORMAT = "%H:%M %d/%m/%Y"
 
@@ -160,9 +165,7 @@ class Scan:
     def escalation_targets(self, task: OpenTask) -> list[Person | None]:
         people: list[Person | None] = []
         if task.rule == EscalationRule.PARENT_HEAD and task.unit_id:
-            if task.structure_on not in self.trees:
-                self.trees[task.structure_on] = OrgTree.on(task.structure_on)
-            parent = self.trees[task.structure_on].parent.get(task.unit_id)
+            parent = self.tree(task.structure_on).parent.get(task.unit_id)
             if parent:
                 people.append(self.head(parent))
         elif task.rule == EscalationRule.UNIT_HEAD and task.unit_id:
@@ -172,6 +175,11 @@ class Scan:
         if task.rule != EscalationRule.NONE:
             people.append(self.submitters.get(task.nomination_id))
         return people
+
+    def tree(self, day: date) -> OrgTree:
+        if day not in self.trees:
+            self.trees[day] = OrgTree.on(day)
+        return self.trees[day]
 
     def members(self, param: str) -> list[Person]:
         if param not in self.unit_members:
@@ -245,4 +253,89 @@ def scan(*, now: datetime) -> int:
         run.load_submitters([task for task, _late in escalated])
         for task, late in escalated:
             run.escalate(task, late)
+        campaign_deadlines(run)
         return notify_many(run.notices)
+
+
+def campaign_deadlines(run: Scan) -> None:
+    """Each unit the campaign's launching unit collects from (its children on the day, but the Board
+    and the Council) that has sent up no case of the campaign yet (no chain started from it or a unit
+    below it) is told, through its head and secretaries, ``NOTIFICATION_CAMPAIGN_OFFSETS`` working days
+    before the submission deadline and on the last working day before it."""
+    today = run.today
+    offsets = {n for n in settings.NOTIFICATION_CAMPAIGN_OFFSETS if n > 0} | {0}
+    horizon = calendar.add_working_days(today, max(offsets)) + timedelta(days=14)  # a deadline on a day off
+    campaigns = [
+        campaign
+        for campaign in Campaign.objects.filter(submission_deadline__gte=today, submission_deadline__lte=horizon)
+        if calendar.working_days_between(today, campaign.submission_deadline) in offsets
+    ]
+    if not campaigns:
+        return
+    tree = run.tree(today)
+    content_type = ContentType.objects.get_for_model(Campaign).pk
+    chains = ApprovalProcess.objects.filter(
+        subject_type=ContentType.objects.get_for_model(Nomination), subject_id=OuterRef("pk")
+    )
+    sent_up = defaultdict(set)
+    for campaign_id, unit_id in (
+        Nomination.objects.filter(campaign__in=campaigns).filter(Exists(chains)).values_list("campaign_id", "unit_id")
+    ):
+        sent_up[campaign_id].add(unit_id)
+    late = {
+        campaign.pk: [
+            unit
+            for unit, parent in tree.parent.items()
+            if parent == campaign.launching_unit_id
+            and tree.kind.get(unit) not in (UnitKind.BOARD, UnitKind.COUNCIL)
+            and not (tree.descendants(unit) & sent_up[campaign.pk])
+        ]
+        for campaign in campaigns
+    }
+    people = defaultdict(list)
+    names = {}
+    for row in (
+        Membership.objects.on(today)
+        .filter(
+            unit_id__in={unit for units in late.values() for unit in units},
+            role__in=(Role.HEAD, Role.SECRETARY),
+            user__is_active=True,
+        )
+        .select_related("user", "unit")
+    ):
+        people[row.unit_id].append(_person(row.user))
+        names[row.unit_id] = row.unit.name
+    link = reverse("processes:nomination-list")
+    for campaign in campaigns:
+        days = calendar.working_days_between(today, campaign.submission_deadline)
+        deadline = campaign.submission_deadline.strftime("%d/%m/%Y")
+        if days:
+            subject = _("%(campaign)s: submissions due %(date)s, %(days)s working day(s) left") % {
+                "campaign": campaign.name,
+                "date": deadline,
+                "days": days,
+            }
+        else:
+            subject = _("%(campaign)s: submissions due %(date)s, today is the last working day") % {
+                "campaign": campaign.name,
+                "date": deadline,
+            }
+        for unit in late[campaign.pk]:
+            body = _("%(unit)s has not sent up any case for this campaign yet.\nSubmission deadline: %(date)s") % {
+                "unit": names.get(unit, ""),
+                "date": deadline,
+            }
+            for person in people[unit]:
+                run.notices.append(
+                    Notice(
+                        person.pk,
+                        bool(person.email),
+                        Event.CAMPAIGN_DEADLINE,
+                        content_type,
+                        campaign.pk,
+                        f"{campaign.submission_deadline.isoformat()}-{days}-u{unit}",
+                        subject,
+                        body,
+                        f"{link}?campaign={campaign.pk}",
+                    )
+                )

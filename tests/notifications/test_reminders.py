@@ -1,13 +1,13 @@
 """The reminder scan, with ``now`` given: the right day and hour, once per slot, escalation upward."""
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from notifications.models import Event, Outbox
 from notifications.reminders import scan
-from tests.factories import open_step, submitted
+from tests.factories import attach_file, make_nomination, open_step, submitted
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 #: The end of Friday 4 December 2026, local time: the step's due time in these tests.
@@ -109,3 +109,70 @@ def test_reminders_carry_the_step_the_case_and_the_due_time(case):
     assert "23:59 04/12/2026" in row.subject
     assert case.nominee.name in row.body
     assert row.link == f"/nominations/{case.pk}/"
+
+
+# --- campaign submission deadlines ----------------------------------------------------------------
+
+
+@pytest.fixture
+def campaign_due_15_december(org):
+    """The city's campaign closes on Tuesday 15 December; the hospital (under the department) has sent
+    a case up; the ward (under the district) has only a draft."""
+    org.campaign.submission_deadline = date(2026, 12, 15)
+    org.campaign.save()
+    submitted(org)
+    make_nomination(org, unit=org.ward)
+    Outbox.objects.all().delete()
+    return org.campaign
+
+
+def campaign_notices():
+    return sorted(
+        Outbox.objects.filter(event=Event.CAMPAIGN_DEADLINE, channel="in_app").values_list(
+            "recipient__username", "slot"
+        )
+    )
+
+
+def test_units_that_sent_nothing_up_are_told_before_the_campaign_deadline(campaign_due_15_december, org):
+    scan(now=at(1))  # 10 working days before
+    scan(now=at(8))  # 5 working days before: Dec 9, 10, 11, 14, 15
+    # The district (its draft is not a submission) is told through its head; the department, whose
+    # hospital sent a case up, is not; nor is the Council; Home Affairs has nobody to tell.
+    assert campaign_notices() == [
+        ("district_chairman", f"2026-12-15-10-u{org.district.pk}"),
+        ("district_chairman", f"2026-12-15-5-u{org.district.pk}"),
+    ]
+    row = Outbox.objects.filter(event=Event.CAMPAIGN_DEADLINE, channel="in_app").last()
+    assert org.campaign.name in row.subject
+    assert "15/12/2026" in row.subject
+    assert org.district.name in row.body
+    assert row.link == f"/?campaign={org.campaign.pk}"
+    scan(now=at(9))  # 4 working days before: not a reminder day
+    scan(now=at(8, hour=16))  # the same day again: nothing twice
+    assert len(campaign_notices()) == 2
+
+
+def test_the_last_working_day_is_announced(campaign_due_15_december, org):
+    scan(now=at(15))
+    assert campaign_notices() == [("district_chairman", f"2026-12-15-0-u{org.district.pk}")]
+    assert "today is the last working day" in Outbox.objects.filter(event=Event.CAMPAIGN_DEADLINE).first().subject
+
+
+def test_a_unit_whose_sub_unit_sent_a_case_up_is_left_alone(campaign_due_15_december, org):
+    from processes import services
+
+    ward_case = org.campaign.nominations.get(unit=org.ward)
+    attach_file(ward_case, org.report_type, user=org.ward_secretary)
+    ward_case = services.nomination_start_cultivation(nomination=ward_case, by=org.ward_head)
+    services.nomination_submit(nomination=ward_case, by=org.ward_secretary)
+    Outbox.objects.all().delete()
+    scan(now=at(8))
+    assert campaign_notices() == []
+
+
+def test_a_campaign_deadline_on_a_day_off_counts_from_the_working_days_before_it(campaign_due_15_december, org):
+    org.campaign.submission_deadline = date(2026, 12, 13)  # a Sunday
+    org.campaign.save()
+    scan(now=at(11))  # Friday: the last working day before it
+    assert campaign_notices() == [("district_chairman", f"2026-12-13-0-u{org.district.pk}")]
