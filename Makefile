@@ -37,7 +37,8 @@ run: $(STAMP) ## Migrate, load the demo data, serve the app with a Celery worker
 	mkdir -p $(RUN_DIR) $(VAR_DIR)/broker/queue $(VAR_DIR)/broker/control
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --base-url http://$(HOST):$(PORT) | tee $(RUN_DIR)/demo-logins.txt
-	exec $(BIN)/python -m config.devserver --host $(HOST) --port $(PORT) --logins $(RUN_DIR)/demo-logins.txt
+	NOTIFICATION_SITE_URL="$${NOTIFICATION_SITE_URL:-http://$(HOST):$(PORT)}" \
+		exec $(BIN)/python -m config.devserver --host $(HOST) --port $(PORT) --logins $(RUN_DIR)/demo-logins.txt
 
 test: $(STAMP) ## Run the whole test suite (SQLite, or PostgreSQL when DATABASE_URL is set)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -181,6 +182,46 @@ def log_in(base: str, username: str, password: str) -> tuple[str, str]:
         return response.url, response.read().decode()
 
 
+DELIVERY_SECONDS = 180
+
+
+def wait_for_delivery(var_dir: Path, command) -> dict:
+    """Wait until no outbox row of the embedded database is waiting or being sent; then count what
+    arrived: email files under var/mail (their distinct Message-IDs) and in-app notifications."""
+    database = var_dir / "db.sqlite3"
+    deadline = time.monotonic() + DELIVERY_SECONDS
+    while True:
+        with contextlib.closing(sqlite3.connect(database, timeout=10)) as db:
+            counts = dict(db.execute("SELECT status, count(*) FROM notifications_outbox GROUP BY status"))
+            if not counts.get("pending") and not counts.get("sending") and counts.get("sent"):
+                email = db.execute(
+                    "SELECT count(*) FROM notifications_outbox WHERE channel = 'email' AND status = 'sent'"
+                ).fetchone()[0]
+                in_app_rows = db.execute(
+                    "SELECT count(*) FROM notifications_outbox WHERE channel = 'in_app' AND status = 'sent'"
+                ).fetchone()[0]
+                in_app = db.execute("SELECT count(*) FROM notifications_inappnotification").fetchone()[0]
+                break
+        assert time.monotonic() < deadline, f"outbox still {counts} after {DELIVERY_SECONDS} s\n{command.tail()}"
+        time.sleep(1)
+    message_ids, links = set(), set()
+    for path in (var_dir / "mail").iterdir():
+        for message in path.read_text(errors="replace").split(
+            "\n-------------------------------------------------------------------------------\n"
+        ):
+            found = re.search(r"^Message-ID: (<outbox-\d+@[^>]+>)$", message, re.MULTILINE)
+            if found:
+                message_ids.add(found.group(1))
+            links.update(re.findall(r"(http://[^/\s]+)/nominations/\d+/", message))
+    return {
+        "email": email,
+        "in_app_rows": in_app_rows,
+        "in_app": in_app,
+        "message_ids": len(message_ids),
+        "links": links,
+    }
+
+
 def assert_alive(pid: int, word: str) -> None:
     cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
     assert word in cmdline.split("\0"), f"pid {pid} is not the {word} process: {cmdline!r}"
@@ -211,10 +252,18 @@ def test_make_run_serves_the_demo_with_worker_and_beat_and_ctrl_c_stops_everythi
         assert re.search(r"^worker +\|.* celery@\S+ ready\.", command.output, re.MULTILINE), command.tail()
         assert re.search(r"^beat +\|.*beat: Starting\.\.\.", command.output, re.MULTILINE), command.tail()
 
+        # The demo's first notifications, written by seed_demo and published to the filesystem broker,
+        # are delivered by the worker: one email file per email row, each with its own Message-ID.
+        delivered = wait_for_delivery(tmp_path / "var", command)
+
         seconds = command.stop(signal.SIGINT)
     finally:
         command.kill_everything()
     assert seconds < STOP_SECONDS
+    assert delivered["email"] > 100
+    assert delivered["in_app"] == delivered["in_app_rows"]
+    assert delivered["message_ids"] == delivered["email"]
+    assert delivered["links"] == {base}  # links in emails point at the running application
     # The runner took its clean path, which ends with status 0. GNU make, which got the same Ctrl-C,
     # then always re-raises SIGINT on itself once its recipe is done (a shell shows 130): that is the
     # only status other than 0 accepted here. A failing recipe would have made it print "make: ***".
