@@ -14,10 +14,12 @@ from django.utils.translation import gettext as _
 
 from notifications.models import Event
 from notifications.outbox import notify
-from processes.models import Nomination
+from processes.models import Consultation, Membership, Nomination
 from processes.organisation import unit_head_on
+from processes.permissions import STAFF_ROLES
 from workflow.audit import audit_entries_for
-from workflow.models import ApprovalTask, AuditEntry
+from workflow.flows import CouncilFlow
+from workflow.models import ApprovalCandidate, ApprovalTask, AuditEntry, VoteSession
 
 SUBMISSIONS = (
     "processes.nomination.submitted",
@@ -68,7 +70,12 @@ def submitters_of(nomination_ids) -> dict[int, int | None]:
 
 
 def on_audit_entry(sender, instance: AuditEntry, created: bool, raw: bool = False, **kwargs) -> None:
-    if not created or raw or not instance.action.startswith("processes.nomination."):
+    if not created or raw:
+        return
+    if instance.action == "workflow.vote.session_opened":
+        ballots_open(instance)
+        return
+    if not instance.action.startswith("processes.nomination."):
         return
     if instance.chain.content_type_id != ContentType.objects.get_for_model(Nomination).pk:
         return
@@ -76,6 +83,10 @@ def on_audit_entry(sender, instance: AuditEntry, created: bool, raw: bool = Fals
         step_assigned(instance)
     elif instance.action in OUTCOMES:
         outcome(instance, OUTCOMES[instance.action])
+    elif instance.action == "processes.nomination.consultation_requested":
+        opinion_asked(instance)
+    elif instance.action == "processes.nomination.consultation_answered":
+        opinion_answered(instance)
 
 
 def _nomination(entry: AuditEntry) -> Nomination:
@@ -121,6 +132,104 @@ def outcome(entry: AuditEntry, event: Event) -> None:
             event=event,
             about=nomination,
             slot=f"audit-{entry.seq}",
+            subject=subject,
+            body=body,
+            link=link_to(nomination),
+        )
+
+
+def ballots_open(entry: AuditEntry) -> None:
+    """Each member with a ballot in the session just opened: a ballot is a task of theirs."""
+    session = VoteSession.objects.filter(pk=entry.chain.object_id).first()
+    if session is None:
+        return
+    members = get_user_model().objects.filter(
+        pk__in=session.task_set.filter(flow_task=CouncilFlow.ballot).values("owner_id"), is_active=True
+    )
+    closes = timezone.localtime(session.closes_at).strftime("%H:%M %d/%m/%Y")
+    with translation.override("vi"):
+        subject = _("Your ballot: %(session)s (voting closes %(closes)s)") % {
+            "session": session.title,
+            "closes": closes,
+        }
+        body = _("%(council)s: %(cases)s case(s) on the agenda.\nVoting closes: %(closes)s") % {
+            "council": session.council_label,
+            "cases": entry.data.get("cases", ""),
+            "closes": closes,
+        }
+    for member in members:
+        notify(
+            recipient=member,
+            event=Event.BALLOT,
+            about=session,
+            slot="opened",
+            subject=subject,
+            body=body,
+            link=reverse("processes:council-session", args=[session.pk]),
+        )
+
+
+def opinion_asked(entry: AuditEntry) -> None:
+    """The staff of each agency asked (head, deputy, secretary); an agency outside the tree has none:
+    the Board records its letter."""
+    nomination = _nomination(entry)
+    asked = Consultation.objects.filter(
+        approval_task_id=entry.data.get("task"), answered_at__isnull=True, agency__isnull=False
+    )
+    staff = Membership.objects.on(timezone.localdate()).filter(
+        unit_id__in=asked.values("agency_id"), role__in=STAFF_ROLES, user__is_active=True
+    )
+    by_agency: dict[int, list] = {}
+    for row in staff.select_related("user"):
+        by_agency.setdefault(row.unit_id, []).append(row.user)
+    for consultation in asked:
+        due = timezone.localtime(consultation.due_at).strftime("%H:%M %d/%m/%Y")
+        with translation.override("vi"):
+            subject = _("Opinion asked of %(agency)s: %(case)s") % {
+                "agency": consultation.agency_name,
+                "case": nomination.nominee.name,
+            }
+            body = _("%(case)s\n%(question)s\nAnswer due: %(due)s") % {
+                "case": describe(nomination),
+                "question": consultation.question,
+                "due": due,
+            }
+        for user in by_agency.get(consultation.agency_id, []):
+            notify(
+                recipient=user,
+                event=Event.OPINION_ASKED,
+                about=nomination,
+                slot=f"consultation-{consultation.pk}",
+                subject=subject,
+                body=body,
+                link=reverse("processes:consultation", args=[consultation.pk]),
+            )
+
+
+def opinion_answered(entry: AuditEntry) -> None:
+    """Who asked, and whoever holds the step now: the appraisal may go on once the answers are in."""
+    nomination = _nomination(entry)
+    consultation = Consultation.objects.filter(pk=entry.data.get("consultation")).first()
+    if consultation is None:
+        return
+    holding = ApprovalCandidate.objects.filter(approval_task_id=consultation.approval_task_id, is_open=True)
+    holders = list(get_user_model().objects.filter(pk__in=holding.values("user_id")))
+    recipients = {user.pk: user for user in [consultation.requested_by, *holders] if user.is_active}
+    waiting = Consultation.objects.filter(approval_task_id=consultation.approval_task_id, answered_at__isnull=True)
+    with translation.override("vi"):
+        subject = _("%(agency)s answered: %(case)s") % {
+            "agency": consultation.agency_name,
+            "case": nomination.nominee.name,
+        }
+        body = describe(nomination) + "\n" + entry.comment
+        if not waiting.exists():
+            body += "\n" + _("Every agency asked has now answered.")
+    for user in recipients.values():
+        notify(
+            recipient=user,
+            event=Event.OPINION_ANSWERED,
+            about=nomination,
+            slot=f"consultation-{consultation.pk}",
             subject=subject,
             body=body,
             link=link_to(nomination),

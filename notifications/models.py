@@ -26,6 +26,9 @@ class Event(models.TextChoices):
     RETURNED = "returned", _("A case was returned for completion")
     REJECTED = "rejected", _("A case was rejected")
     DECIDED = "decided", _("A case was decided")
+    BALLOT = "ballot", _("A council vote awaits your ballot")
+    OPINION_ASKED = "opinion_asked", _("An opinion is asked of your agency")
+    OPINION_ANSWERED = "opinion_answered", _("An agency answered a consultation on your step")
     CAMPAIGN_DEADLINE = "campaign_deadline", _("Your unit has not yet submitted to a campaign whose deadline is near")
 
 
