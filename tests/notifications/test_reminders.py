@@ -4,6 +4,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext
 
 from notifications.models import Event, Outbox
 from notifications.reminders import scan
@@ -156,7 +158,12 @@ def test_units_that_sent_nothing_up_are_told_before_the_campaign_deadline(campai
 def test_the_last_working_day_is_announced(campaign_due_15_december, org):
     scan(now=at(15))
     assert campaign_notices() == [("district_chairman", f"2026-12-15-0-u{org.district.pk}")]
-    assert "today is the last working day" in Outbox.objects.filter(event=Event.CAMPAIGN_DEADLINE).first().subject
+    with translation.override("vi"):
+        expected = gettext("%(campaign)s: submissions due %(date)s, today is the last working day") % {
+            "campaign": org.campaign.name,
+            "date": "15/12/2026",
+        }
+    assert Outbox.objects.filter(event=Event.CAMPAIGN_DEADLINE).first().subject == expected
 
 
 def test_a_unit_whose_sub_unit_sent_a_case_up_is_left_alone(campaign_due_15_december, org):
