@@ -119,6 +119,8 @@ class Scan:
         self.heads: dict[int, Person | None] = {}
         self.submitters: dict[int, Person] = {}
         self.unit_members: dict[str, list[Person]] = {}
+        self.zone = timezone.get_current_timezone()
+        self.times: dict[datetime, str] = {}
         self.notices: list[Notice] = []
 
     def load_cases(self, tasks: list[OpenTask]) -> None:
@@ -143,8 +145,14 @@ class Scan:
                 )
             )
 
+    def local(self, moment: datetime) -> str:
+        """A due time as people read it; tens of thousands per scan, most of them alike."""
+        if moment not in self.times:
+            self.times[moment] = moment.astimezone(self.zone).strftime(FORMAT)
+        return self.times[moment]
+
     def remind(self, task: OpenTask, event: str, slot: str) -> None:
-        due = timezone.localtime(task.due_at).strftime(FORMAT)
+        due = self.local(task.due_at)
         if event == Event.REMINDER:
             subject = _("Reminder: %(step)s is due %(due)s") % {"step": task.step_name, "due": due}
         else:
@@ -157,7 +165,7 @@ class Scan:
         body = _("%(case)s\nHeld by: %(holders)s\nWas due: %(due)s") % {
             "case": self.cases[task.nomination_id][0],
             "holders": ", ".join(person.name for person in task.holders),
-            "due": timezone.localtime(task.due_at).strftime(FORMAT),
+            "due": self.local(task.due_at),
         }
         slot = f"{self.today.isoformat()}-t{task.pk}"
         self.tell(self.escalation_targets(task), Event.OVERDUE, task, slot, subject, body)
@@ -243,7 +251,7 @@ def scan(*, now: datetime) -> int:
         late_by_day: dict[date, int] = {}
         escalated = []
         for task in open_tasks(held=False, due_at__lt=start_of_today):
-            due_day = timezone.localtime(task.due_at).date()
+            due_day = task.due_at.astimezone(run.zone).date()
             if due_day not in late_by_day:
                 late_by_day[due_day] = calendar.working_days_between(due_day, today)
             late = late_by_day[due_day]
