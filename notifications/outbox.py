@@ -33,6 +33,12 @@ MAX_ATTEMPTS = 8
 BACKOFF_CAP = timedelta(hours=1)
 
 
+def one_line(text: str) -> str:
+    """A subject is one line: an email header cannot carry a line break (a name typed with one would
+    make every send of the row fail)."""
+    return " ".join(text.split())
+
+
 def channels_for(user, event: str) -> list[str]:
     preference = Preference.objects.filter(user=user, event=event).first()
     channels = []
@@ -63,7 +69,7 @@ def notify(*, recipient, event: Event, about: Model, slot: str, subject: str, bo
                     object_type=ContentType.objects.get_for_model(about),
                     object_id=about.pk,
                     slot=slot,
-                    subject=subject[:255],
+                    subject=one_line(subject)[:255],
                     body=body,
                     link=link,
                     digest=by_digest,
@@ -155,7 +161,14 @@ def notify_many(notices: list[Notice]) -> int:
         preference = preferences.get((notice.recipient_id, notice.event))
         by_digest = bool(preference and preference.digest)
         head = (notice.recipient_id, notice.event)
-        tail = (notice.object_type_id, notice.object_id, notice.slot, notice.subject[:255], notice.body, notice.link)
+        tail = (
+            notice.object_type_id,
+            notice.object_id,
+            notice.slot,
+            one_line(notice.subject)[:255],
+            notice.body,
+            notice.link,
+        )
         if preference is None or preference.in_app:
             rows.append((*head, Channel.IN_APP.value, *tail, False, "pending", 0, at_once, at_once, "", at_once))
         if (preference is None or preference.email) and notice.has_email:
@@ -271,15 +284,18 @@ def claim(pk: int, *, now: datetime | None = None) -> list[Outbox]:
     A digest row brings every due digest row of its recipient along: one email carries them all."""
     now = now or timezone.now()
     with transaction.atomic():
-        due = Outbox.objects.select_for_update(skip_locked=True).filter(
+        # Only the outbox rows are locked (``of``): a join would lock the recipient's user row too,
+        # and any transaction holding a key lock on it (a decision of theirs committing) would make
+        # the claim skip the row.
+        due = Outbox.objects.select_for_update(skip_locked=True, of=("self",)).filter(
             status=Outbox.Status.PENDING, next_attempt_at__lte=now
         )
         row = due.filter(pk=pk).select_related("recipient").first()
         if row is None:
             return []
         rows = [row]
-        if row.digest:
-            rows += list(due.filter(recipient=row.recipient, digest=True).exclude(pk=pk).order_by("pk"))
+        if row.digest:  # oldest first, whichever row's job came first: the Message-ID is the oldest's
+            rows = sorted([row, *due.filter(recipient=row.recipient, digest=True).exclude(pk=pk)], key=lambda r: r.pk)
         for each in rows:
             each.status = Outbox.Status.SENDING
             each.lease_until = now + LEASE
@@ -353,7 +369,7 @@ def send_email(row: Outbox, rows: list[Outbox]) -> None:
         with translation.override(settings.LANGUAGE_CODE):
             subject = _("Daily digest: %(count)s notifications") % {"count": len(rows)}
     message = EmailMultiAlternatives(
-        subject=subject,
+        subject=one_line(subject),
         body=text,
         to=[row.recipient.email],
         headers={"Message-ID": row.message_id},

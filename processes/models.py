@@ -337,7 +337,13 @@ class Nominee(models.Model):
     """A person or a collective who may be nominated. One table, so a nomination has one foreign key."""
 
     kind = models.CharField(_("kind"), max_length=20, choices=NomineeKind.choices)
-    name = models.CharField(_("full name / name"), max_length=255)
+    name = models.CharField(
+        _("full name / name"),
+        max_length=255,
+        validators=[
+            RegexValidator(r"[\x00-\x1f\x7f]", _("A name is one line of text."), inverse_match=True),
+        ],
+    )
     unit = models.ForeignKey(
         OrganisationUnit, on_delete=models.PROTECT, related_name="nominees", verbose_name=_("unit")
     )

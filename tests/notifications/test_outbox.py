@@ -230,3 +230,60 @@ def test_a_digest_row_is_not_published_before_its_hour(org, published, settings)
     assert row.pk not in published
     outbox.sweep(now=row.next_attempt_at)
     assert row.pk in published
+
+
+def test_a_line_break_in_a_name_cannot_stop_the_email_about_its_case(org):
+    from django.core.exceptions import ValidationError
+
+    from processes.models import Nominee
+
+    refused = Nominee(unit=org.hospital, kind="individual", name="Nguyễn Văn A\r\nBcc: x@example.test")
+    with pytest.raises(ValidationError, match="one line"):
+        refused.full_clean()
+    nomination = submitted(org)
+    Nominee.objects.filter(pk=nomination.nominee_id).update(name="Nguyễn Văn A\nB")  # from before the rule
+    Outbox.objects.all().delete()
+    services.nomination_return(nomination=nomination, by=org.hospital_head, reason="Thiếu số liệu")
+    rows = _rows(event=Event.RETURNED, channel=Channel.EMAIL)
+    assert rows
+    for row in rows:
+        assert "\n" not in row.subject
+        assert outbox.deliver(row.pk) == "sent"
+    assert all("Nguyễn Văn A B" in email.subject for email in mail.outbox)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_is_not_skipped_while_the_recipient_row_is_key_locked_by_another_transaction():
+    """A decision by the recipient committing holds a key-share lock on their user row (foreign-key
+    checks); the claim locks only the outbox row, so it is not skipped for a lease's time."""
+    import threading
+
+    from django.db import connections
+
+    from tests.factories import build_org
+
+    org = build_org()
+    submitted(org)
+    row = _rows(recipient=org.hospital_head, channel=Channel.IN_APP).get()
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_key_lock():
+        try:
+            with transaction.atomic():
+                with connections["default"].cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                Preference.objects.create(user=org.hospital_head, event=Event.REMINDER)
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_key_lock)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        assert outbox.deliver(row.pk) == "sent"
+    finally:
+        release.set()
+        holder.join()
