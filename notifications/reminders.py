@@ -96,7 +96,6 @@ def open_tasks(*, held: bool, **due) -> list[OpenTask]:
             "candidates__is_open",
         )
     )
-    tasks: dict[int, OpenTask] = {}
     found: dict[int, OpenTask] = {}
     for pk, due_at, unit_id, on, subject_id, name, offsets, rule, param, *holder in rows:
         task = found.get(pk)
