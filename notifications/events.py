@@ -17,7 +17,6 @@ from notifications.outbox import notify
 from processes.models import Consultation, Membership, Nomination
 from processes.organisation import unit_head_on
 from processes.permissions import STAFF_ROLES
-from workflow.audit import audit_entries_for
 from workflow.flows import CouncilFlow
 from workflow.models import ApprovalCandidate, ApprovalTask, AuditEntry, VoteSession
 
@@ -43,13 +42,13 @@ def link_to(nomination: Nomination) -> str:
 
 def submitter_of(nomination: Nomination):
     """Who sent the case up last: the secretary (or head) to tell of its outcome."""
-    entry = audit_entries_for(nomination).filter(action__in=SUBMISSIONS).order_by("-seq").select_related("actor")
-    entry = entry.first()
-    return entry.actor if entry is not None else nomination.created_by
+    user_id = submitters_of([nomination.pk]).get(nomination.pk)
+    return get_user_model().objects.filter(pk=user_id).first()
 
 
 def submitters_of(nomination_ids) -> dict[int, int | None]:
-    """``submitter_of`` for many cases at once: nomination id → user id, in two queries."""
+    """Who sent each case up last (its last submission's actor, else its creator): nomination id →
+    user id, for many cases in two queries."""
     nomination_ids = set(nomination_ids)
     if not nomination_ids:
         return {}

@@ -40,11 +40,15 @@ def one_line(text: str) -> str:
 
 
 def channels_for(user, event: str) -> list[str]:
-    preference = Preference.objects.filter(user=user, event=event).first()
+    return _channels(Preference.objects.filter(user=user, event=event).first(), has_email=bool(user.email))
+
+
+def _channels(preference: Preference | None, *, has_email: bool) -> list[str]:
+    """In-app and email unless the user said otherwise; email only to an address."""
     channels = []
     if preference is None or preference.in_app:
         channels.append(Channel.IN_APP)
-    if (preference is None or preference.email) and user.email:
+    if (preference is None or preference.email) and has_email:
         channels.append(Channel.EMAIL)
     return channels
 
@@ -169,14 +173,10 @@ def notify_many(notices: list[Notice]) -> int:
             notice.body,
             notice.link,
         )
-        if preference is None or preference.in_app:
-            rows.append((*head, Channel.IN_APP.value, *tail, False, "pending", 0, at_once, at_once, "", at_once))
-        if (preference is None or preference.email) and notice.has_email:
-            rows.append(
-                (*head, Channel.EMAIL.value, *tail, by_digest, "pending", 0)
-                + ((at_digest, None) if by_digest else (at_once, at_once))
-                + ("", at_once)
-            )
+        for channel in _channels(preference, has_email=notice.has_email):
+            digest = by_digest and channel == Channel.EMAIL  # a digest row waits for its hour, unpublished
+            timing = (at_digest, None) if digest else (at_once, at_once)
+            rows.append((*head, channel.value, *tail, digest, "pending", 0, *timing, "", at_once))
     created = _insert_new(rows)
     to_publish = [pk for pk, published in created if published is not None]
     if to_publish:
