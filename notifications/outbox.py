@@ -39,10 +39,6 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def channels_for(user, event: str) -> list[str]:
-    return _channels(Preference.objects.filter(user=user, event=event).first(), has_email=bool(user.email))
-
-
 def _channels(preference: Preference | None, *, has_email: bool) -> list[str]:
     """In-app and email unless the user said otherwise; email only to an address."""
     channels = []
@@ -60,10 +56,10 @@ def notify(*, recipient, event: Event, about: Model, slot: str, subject: str, bo
         return []
     now = timezone.now()
     created = []
-    digest = Preference.objects.filter(user=recipient, event=event, digest=True).exists()
+    preference = Preference.objects.filter(user=recipient, event=event).first()  # read once
     to_publish = []
-    for channel in channels_for(recipient, event):
-        by_digest = digest and channel == Channel.EMAIL
+    for channel in _channels(preference, has_email=bool(recipient.email)):
+        by_digest = bool(preference and preference.digest) and channel == Channel.EMAIL
         try:
             with transaction.atomic():
                 row = Outbox.objects.create(

@@ -203,9 +203,8 @@ class Scan:
 
     def load_submitters(self, tasks: list[OpenTask]) -> None:
         wanted = {task.nomination_id for task in tasks} - set(self.submitters)
-        users = get_user_model().objects.in_bulk
         found = submitters_of(wanted)
-        people = users([pk for pk in found.values() if pk is not None])
+        people = get_user_model().objects.in_bulk([pk for pk in found.values() if pk is not None])
         for nomination_id, user_id in found.items():
             if user_id in people:
                 self.submitters[nomination_id] = _person(people[user_id])
