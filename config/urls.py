@@ -13,3 +13,6 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("", include("processes.urls")),
 ]
+
+# The product's own words for a bad request (the cause, where it is the user's to fix).
+handler400 = "processes.error_views.bad_request"

@@ -86,6 +86,8 @@ def on_audit_entry(sender, instance: AuditEntry, created: bool, raw: bool = Fals
         opinion_asked(instance)
     elif instance.action == "processes.nomination.consultation_answered":
         opinion_answered(instance)
+    elif instance.action == "processes.nomination.proceedings_flagged":
+        proceedings_flagged(instance)
 
 
 def _nomination(entry: AuditEntry) -> Nomination:
@@ -229,6 +231,38 @@ def opinion_answered(entry: AuditEntry) -> None:
             event=Event.OPINION_ANSWERED,
             about=nomination,
             slot=f"consultation-{consultation.pk}",
+            subject=subject,
+            body=body,
+            link=link_to(nomination),
+        )
+
+
+def proceedings_flagged(entry: AuditEntry) -> None:
+    """Whoever holds an open step of the case: a pending discipline, investigation or complaint means
+    no award until it is resolved (Decree 152/2025/ND-CP)."""
+    nomination = _nomination(entry)
+    holding = ApprovalCandidate.objects.filter(
+        is_open=True,
+        approval_task__process__subject_type=ContentType.objects.get_for_model(Nomination),
+        approval_task__process__subject_id=nomination.pk,
+    )
+    holders = get_user_model().objects.filter(pk__in=holding.values("user_id"), is_active=True)
+    with translation.override("vi"):
+        subject = _("Proceedings pending: %(case)s") % {"case": nomination.nominee.name}
+        body = (
+            describe(nomination)
+            + "\n"
+            + _(
+                "A discipline, investigation or complaint is now pending against the nominee: no award can be made "
+                "until it is resolved (Decree 152/2025/ND-CP)."
+            )
+        )
+    for user in holders:
+        notify(
+            recipient=user,
+            event=Event.PROCEEDINGS,
+            about=nomination,
+            slot=f"audit-{entry.seq}",
             subject=subject,
             body=body,
             link=link_to(nomination),

@@ -30,6 +30,7 @@ class Event(models.TextChoices):
     OPINION_ASKED = "opinion_asked", _("An opinion is asked of your agency")
     OPINION_ANSWERED = "opinion_answered", _("An agency answered a consultation on your step")
     CAMPAIGN_DEADLINE = "campaign_deadline", _("Your unit has not yet submitted to a campaign whose deadline is near")
+    PROCEEDINGS = "proceedings", _("Proceedings are pending against the nominee of a step you hold")
 
 
 class Channel(models.TextChoices):

@@ -9,20 +9,29 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from notifications.models import Event, InAppNotification, Preference
+from processes.forms import IdField, errors_text
 
 PAGE = 50
 
 
+class CentrePageForm(forms.Form):
+    before = IdField(required=False)
+
+
 def centre(request):
     rows = InAppNotification.objects.filter(recipient=request.user).order_by("-created_at", "-pk")
-    before = request.GET.get("before", "")
-    if before.isdigit():
-        rows = rows.filter(pk__lt=int(before))
+    form = CentrePageForm(request.GET)
+    valid = form.is_valid()
+    if not valid:
+        messages.error(request, errors_text(form))
+    elif form.cleaned_data["before"]:
+        rows = rows.filter(pk__lt=form.cleaned_data["before"])
     page = list(rows[: PAGE + 1])
     return render(
         request,
         "notifications/centre.html",
         {"rows": page[:PAGE], "more": page[PAGE - 1].pk if len(page) > PAGE else None},
+        status=200 if valid else 400,
     )
 
 

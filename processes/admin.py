@@ -2,7 +2,7 @@
 
 Writes that have a service go through it with ``request.user``: nominations are created, edited
 and moved by ``processes.services``, memberships are added by ``membership_create``, files by
-``dossier_upload`` and award decisions by ``nomination_award``. A refusal (``DomainError``) is shown
+``dossier_upload`` and award decisions by ``nomination_award``. A refusal (any ``WorkflowError``) is shown
 on the form or as a message per object, and nothing is half-saved. ``stage`` is never a form
 field (the FSM field is protected); transitions are admin actions.
 """
@@ -51,12 +51,13 @@ from processes.models import (
 )
 from processes.selectors import nomination_timeline
 from workflow.admin import ReadOnlyAdminMixin
+from workflow.errors import WorkflowError
 
 
 class ServiceFormMixin:
     """Show a service's refusal on the form it came from, with the user's input kept.
 
-    The admin saves inside one transaction; a ``DomainError`` raised by a service during the save
+    The admin saves inside one transaction; a ``WorkflowError`` raised by a service during the save
     leaves that transaction and rolls everything back. The same POST is then shown again with the
     service's message as a form error, so the user sees why and nothing is half-saved.
     """
@@ -64,7 +65,7 @@ class ServiceFormMixin:
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except errors.DomainError as exc:
+        except WorkflowError as exc:
             if request.method != "POST" or hasattr(request, "_service_refusal"):
                 raise
             request._service_refusal = exc
@@ -326,6 +327,19 @@ class NomineeAdmin(admin.ModelAdmin):
     def blocked(self, nominee):
         return nominee.has_pending_proceedings
 
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # Through the service: a pending-proceedings flag set here reaches the open cases' logs and
+        # the holders of their steps.
+        edited = {name: form.cleaned_data[name] for name in form.changed_data if name in services.NOMINEE_FIELDS}
+        if edited:
+            services.nominee_update(nominee=obj, by=request.user, **edited)
+        others = [name for name in form.changed_data if name not in services.NOMINEE_FIELDS]
+        if others:
+            obj.save(update_fields=others)
+        return None
+
 
 @admin.register(PriorAward)
 class PriorAwardAdmin(admin.ModelAdmin):
@@ -474,7 +488,7 @@ class NominationAdmin(ServiceFormMixin, admin.ModelAdmin):
         for nomination in queryset.select_related("nominee", "award_form").order_by("pk"):
             try:
                 service(nomination=nomination, by=request.user, expected_version=nomination.version, **arguments)
-            except errors.DomainError as exc:
+            except WorkflowError as exc:
                 self.message_user(request, f"{nomination}: {exc}", messages.ERROR)
             else:
                 done += 1
@@ -486,7 +500,7 @@ class NominationAdmin(ServiceFormMixin, admin.ModelAdmin):
             )
 
     def _act_with_reason(self, request, queryset, service, *, action, title):
-        form = ReasonForm(request.POST if request.POST.get("confirm") else None)
+        form = ReasonForm(request.POST if "confirm" in request.POST else None)
         if form.is_valid():
             self._act(request, queryset, service, reason=form.cleaned_data["reason"])
             return None
@@ -709,7 +723,7 @@ class DelegationAdmin(admin.ModelAdmin):
                             unit=data["unit"],
                             valid_from=data["valid_from"],
                         )
-                    except errors.DomainError as error:
+                    except WorkflowError as error:
                         raise ValidationError(str(error)) from error
                 return data
 

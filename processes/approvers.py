@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy as _
 
 from processes import errors
 from processes.models import (
+    DECIDING_LEVEL_KINDS,
     ChainAssignment,
     Delegation,
     Membership,
@@ -318,3 +319,29 @@ def eligible_for_reassignment(
             seen.add(user.pk)
             eligible.append(user)
     return eligible
+
+
+def successor_assignment(*, nomination: Nomination, step, day: date, tree: OrgTree | None = None) -> Assignment:
+    """Who holds ``step`` on ``day`` over that day's tree, for a step nobody can hold any more (its unit
+    was abolished or merged in a reorganisation): the same rule in the successor unit.
+
+    The rule is read again over the tree of ``day``; when it names levels (kinds) that no longer
+    stand above the proposing unit, the nearest unit of any deciding level above it takes their
+    place (the 2025 reform gave the district's powers to the commune). Raises ``errors.NoApprover``.
+    """
+    tree = tree if tree is not None and tree.day == day else OrgTree.on(day)
+    resolver = _Resolver(nomination=nomination, step=step, tree=tree, people_on=day)
+    try:
+        return resolver.resolve()
+    except errors.NoApprover:
+        if not resolver.param or resolver.rule not in (
+            ApproverRule.ANCESTOR_HEAD,
+            ApproverRule.UNIT_MEMBERS,
+            ApproverRule.COUNCIL,
+        ):
+            raise
+        prefix = ABOVE_PREFIX if resolver.param.startswith(ABOVE_PREFIX) else ""
+        if resolver.rule == ApproverRule.UNIT_MEMBERS and not prefix:
+            raise  # a group named by unit codes or kinds has no level to widen
+        resolver.param = prefix + ",".join(DECIDING_LEVEL_KINDS)
+        return resolver.resolve()

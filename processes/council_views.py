@@ -12,11 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from processes import errors, services
+from processes import services
+from processes.forms import ConsultationAnswerForm, ConsultationForm, ObjectionForm, errors_text
 from processes.models import Consultation
 from processes.permissions import can_view, user_scope
 from processes.selectors import case_labels
-from processes.views import ConsultationForm, _render_detail, _step_of, visible_nomination_or_404
+from processes.views import _refused, _step_of, visible_nomination_or_404
 from workflow.errors import WorkflowError
 from workflow.models import Ballot, VoteSession
 from workflow.voting import awaiting_council, ballot_task
@@ -104,14 +105,19 @@ def council_session(request, pk):
 def objection_new(request, pk):
     scope = user_scope(request.user)
     nomination = visible_nomination_or_404(request.user, pk, scope=scope)
-    posted = {"objection_author": request.POST.get("author", ""), "objection": request.POST.get("content", "")}
+    form = ObjectionForm(request.POST)
+    posted = {"objection_author": form.data.get("author", ""), "objection": form.data.get("content", "")}
+    if not form.is_valid():
+        return _refused(request, nomination, message=errors_text(form), posted=posted, status=400)
     try:
         services.objection_record(
-            nomination=nomination, by=request.user, author=posted["objection_author"], content=posted["objection"]
+            nomination=nomination,
+            by=request.user,
+            author=form.cleaned_data["author"],
+            content=form.cleaned_data["content"],
         )
     except WorkflowError as error:
-        messages.error(request, str(error))
-        return _render_detail(request, nomination, scope, posted=posted, status=409)
+        return _refused(request, nomination, message=str(error), posted=posted, status=409)
     messages.success(request, _("Objection recorded; the Board settles it when the posting ends."))
     return redirect("processes:nomination-detail", pk=nomination.pk)
 
@@ -126,8 +132,7 @@ def consultation_new(request, pk, task_id):
     task = _step_of(nomination, task_id)
     form = ConsultationForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(str(error) for errors_ in form.errors.values() for error in errors_))
-        return _render_detail(request, nomination, scope, status=400)
+        return _refused(request, nomination, message=errors_text(form), posted={}, status=400)
     data = form.cleaned_data
     try:
         services.consultation_request(
@@ -137,8 +142,7 @@ def consultation_new(request, pk, task_id):
             question=data["question"],
         )
     except WorkflowError as error:
-        messages.error(request, str(error))
-        return _render_detail(request, nomination, scope, status=409)
+        return _refused(request, nomination, message=str(error), posted={}, status=409)
     messages.success(request, _("Opinion requested; the appraisal's deadline is now 20 working days."))
     return redirect("processes:nomination-detail", pk=nomination.pk)
 
@@ -152,33 +156,30 @@ def consultation_detail(request, pk):
     may_answer = services.may_answer(request.user, consultation)
     if not (may_answer or can_view(request.user, consultation.nomination)):
         raise Http404
+    form = ConsultationAnswerForm(request.POST or None)
+    status = 200
     if request.method == "POST":
-        try:
-            services.consultation_answer(
-                consultation_id=consultation.pk, by=request.user, answer=request.POST.get("answer", "")
-            )
-        except errors.DomainError as error:
-            messages.error(request, str(error))
+        if not form.is_valid():
+            messages.error(request, errors_text(form))
+            status = 400
         else:
-            messages.success(request, _("The agency's opinion is recorded on the case."))
-            return redirect("processes:consultation", pk=consultation.pk)
+            try:
+                services.consultation_answer(
+                    consultation_id=consultation.pk, by=request.user, answer=form.cleaned_data["answer"]
+                )
+            except WorkflowError as error:
+                messages.error(request, str(error))
+                status = 409
+            else:
+                messages.success(request, _("The agency's opinion is recorded on the case."))
+                return redirect("processes:consultation", pk=consultation.pk)
     return render(
         request,
         "processes/consultation.html",
         {
             "consultation": consultation,
             "may_answer": may_answer and consultation.answered_at is None,
-            "answer": request.POST.get("answer", ""),
+            "answer": form.data.get("answer", ""),
         },
-    )
-
-
-def consultations_for(user) -> list[Consultation]:
-    """Open consultations this user's agencies must answer (for the inbox)."""
-    scope = user_scope(user)
-    units = [unit_id for unit_id, roles in scope.roles.items() if roles & set(services.STAFF_ROLES)]
-    return list(
-        Consultation.objects.filter(agency_id__in=units, answered_at__isnull=True)
-        .select_related("nomination__nominee")
-        .order_by("due_at")[:50]
+        status=status,
     )

@@ -88,6 +88,10 @@ def unmet_eligibility_rules(nomination, *, enforcement: str):
     rules = nomination.award_form.eligibility_rules.filter(enforcement=enforcement).select_related("required_form")
     unmet = []
     for rule in rules:
+        # A streak without its earlier form cannot be evaluated; saving one is refused (the model's
+        # constraint), so none should exist: never let one block every case.
+        if rule.kind == EligibilityRule.Kind.PRIOR_AWARD_STREAK and rule.required_form_id is None:
+            continue
         if rule.kind == EligibilityRule.Kind.PRIOR_AWARD_STREAK and not _has_streak(nomination, rule):
             unmet.append(rule)
     return unmet

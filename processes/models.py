@@ -270,9 +270,29 @@ class EligibilityRule(models.Model):
     class Meta:
         verbose_name = _("eligibility rule")
         verbose_name_plural = _("eligibility rules")
+        constraints = [
+            # A streak of what? A rule that cannot be evaluated would block (or warn of) every case.
+            models.CheckConstraint(
+                condition=~Q(kind="prior_award_streak")
+                | Q(enforcement="off")
+                | Q(required_form__isnull=False, years__gte=1),
+                name="eligibility_streak_complete",
+                violation_error_message=_("A streak rule names the earlier award form and at least one year."),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.award_form.code}: {self.get_kind_display()}"
+
+    def clean(self):
+        if self.kind == self.Kind.PRIOR_AWARD_STREAK and self.enforcement != self.Enforcement.OFF:
+            problems = {}
+            if self.required_form_id is None:
+                problems["required_form"] = _("Name the earlier award form the streak counts.")
+            if not self.years:
+                problems["years"] = _("A streak is at least one year.")
+            if problems:
+                raise ValidationError(problems)
 
 
 class CampaignKind(models.TextChoices):

@@ -144,11 +144,11 @@ def capacities(user, nomination: Nomination, *, scope: UserScope | None = None) 
     scope = scope or user_scope(user)
     if scope.user_id is None:
         return frozenset()
+    if nomination.nominee.user_id == scope.user_id:
+        # Nobody acts on their own nomination, administrators included; they may still follow it.
+        return frozenset({C.UNIT_MEMBER})
     if scope.is_admin:
         return frozenset({C.ADMIN})
-    if nomination.nominee.user_id == scope.user_id:
-        # Nobody acts on their own nomination; they may still follow it.
-        return frozenset({C.UNIT_MEMBER})
     found: set[Capacity] = set()
     if nomination.pk in scope.holding:
         found.add(C.STEP_HOLDER)

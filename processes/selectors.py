@@ -12,9 +12,18 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
-from processes.models import Nomination, Stage
-from processes.permissions import TRANSITION_RULES, UserScope, can_transition, nominations_visible_to
-from workflow.approvals import decisions_for, inbox, next_position, open_tasks, processes_of
+from processes.guards import unmet_eligibility_rules
+from processes.models import FINAL_STAGES, Consultation, Decision, EligibilityRule, Nomination, Stage
+from processes.permissions import (
+    STAFF_ROLES,
+    TRANSITION_RULES,
+    UserScope,
+    can_transition,
+    nominations_visible_to,
+    user_scope,
+)
+from workflow.actions import label_of
+from workflow.approvals import inbox, next_position, open_tasks, processes_of
 from workflow.audit import audit_entries_for
 from workflow.models import ApprovalTask, StepAction, StepKind, TemplateStep
 
@@ -32,6 +41,7 @@ def _cursor_of(nomination: Nomination) -> str:
 
 
 def _parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    """A cursor from a caller that did not parse it (views parse theirs with ``forms.CursorField``)."""
     if not cursor or "|" not in cursor:
         return None
     stamp, _sep, pk = cursor.rpartition("|")
@@ -39,7 +49,7 @@ def _parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         moment = parse_datetime(stamp)
     except ValueError:  # well-formed but impossible, e.g. month 99
         return None
-    if moment is None or not pk.isdigit():
+    if moment is None or not (pk.isascii() and pk.isdigit() and len(pk) < 19):
         return None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
@@ -55,6 +65,7 @@ def nomination_page(
     award_form_id: int | None = None,
     search: str = "",
     cursor: str | None = None,
+    after: tuple[datetime, int] | None = None,
     size: int = PAGE_SIZE,
 ) -> Page:
     """One page of the nominations ``user`` may see, newest change first, by keyset (no COUNT)."""
@@ -69,7 +80,7 @@ def nomination_page(
         rows = rows.filter(award_form_id=award_form_id)
     if search:
         rows = rows.filter(nominee__name__icontains=search.strip())
-    after = _parse_cursor(cursor)
+    after = after or _parse_cursor(cursor)
     if after:
         moment, pk = after
         rows = rows.filter(Q(updated_at__lt=moment) | Q(updated_at=moment, pk__lt=pk))
@@ -130,39 +141,35 @@ def available_actions(*, user, nomination: Nomination, scope: UserScope) -> list
     return actions
 
 
-#: Audit actions as the timeline names them: events, worded apart from the stages they lead to.
-TIMELINE_LABELS = {
-    "processes.nomination.created": _("Nomination opened"),
-    "processes.nomination.cultivation_started": _("Cultivation started"),
-    "processes.nomination.submitted": _("Submitted for approval"),
-    "processes.nomination.submitted_simplified": _("Submitted under the simplified procedure"),
-    "processes.nomination.returned": _("Sent back for completion"),
-    "processes.nomination.resubmitted": _("Resubmitted"),
-    "processes.nomination.rejected": _("Refused"),
-    "processes.nomination.awarded": _("Award decided"),
-    "processes.nomination.closed": _("Case closed"),
-    "processes.nomination.withdrawn": _("Withdrawn by the unit"),
-    "processes.nomination.updated": _("Dossier text edited"),
-    "processes.nomination.step_opened": _("Step opened"),
-    "processes.nomination.step_approved": _("Step approved"),
-    "processes.nomination.step_reassigned": _("Step reassigned"),
-    "processes.dossier.uploaded": _("File uploaded"),
-}
-
-
 def nomination_timeline(nomination: Nomination) -> list:
-    """The nomination's audit entries, oldest first, labelled for people."""
+    """The nomination's audit entries, oldest first, labelled for people (``workflow.actions``)."""
     stages = dict(Stage.choices)
     entries = list(audit_entries_for(nomination))
     step_names = dict(
         TemplateStep.objects.filter(version__processes__in=processes_of(nomination)).values_list("code", "name")
     )
     for entry in entries:
-        entry.step_name = step_names.get((entry.data or {}).get("step"), "")
-        entry.label = TIMELINE_LABELS.get(entry.action, entry.action)
+        data = entry.data or {}
+        entry.step_name = step_names.get(data.get("step"), "")
+        entry.label = label_of(entry.action)
+        entry.detail = _entry_detail(entry.action, data)
         entry.from_label = stages.get(entry.from_state, entry.from_state)
         entry.to_label = stages.get(entry.to_state, entry.to_state)
     return entries
+
+
+def _entry_detail(action: str, data: dict) -> str:
+    """What an entry's data adds for a reader: the file's name, an administrator's intervention."""
+    parts = []
+    if data.get("intervention"):
+        parts.append(str(_("by an administrator, in place of the step's holder")))
+    if action == "processes.dossier.uploaded" and data.get("name"):
+        parts.append(f"“{data['name']}”")
+    if data.get("decision_number"):
+        parts.append(str(_("decision no. %(number)s") % {"number": data["decision_number"]}))
+    if data.get("successor_unit"):
+        parts.append(str(_("passed to the successor unit")))
+    return " · ".join(parts)
 
 
 # --- approval steps ------------------------------------------------------------------------------
@@ -176,36 +183,44 @@ class OpenStep:
     decisions: list  # (action, label) the viewer may take; empty when the step is not theirs
     is_last: bool
     may_reassign: bool
-    reassign_to: list
+    reassign_to: list  # services.ReassignOption
     is_window: bool = False  # a public posting window running out (no holder)
     may_consult: bool = False  # the viewer holds a Board step and may ask other agencies
+    intervention: bool = False  # the viewer is an administrator who does not hold the step
 
 
-def approval_steps(*, user, nomination: Nomination) -> tuple[list[OpenStep], list[ApprovalTask]]:
+def approval_steps(*, user, nomination: Nomination, scope: UserScope | None = None) -> tuple[list[OpenStep], list]:
     """The nomination's open steps (holder, due time, what the viewer may do) and its decided steps,
     oldest first, over every run of its chain: a constant number of queries."""
-    from processes.services import may_reassign, reassignment_choices
+    from processes.services import INTERVENTION, decider_role, decisions_offered, may_reassign, reassignment_choices
 
     runs = processes_of(nomination)
     now = timezone.now()
     open_rows = []
     for task in open_tasks(processes=runs).select_related("process__version"):
         holders = [candidate.user for candidate in task.candidates.all()]
-        mine = user.is_superuser or any(holder.pk == user.pk for holder in holders)
-        reassigns = may_reassign(user, task) and task.step.kind != StepKind.POSTING
+        role = decider_role(user, task, nomination) if holders or user.is_superuser else None
+        is_last = next_position(task.process, task.step.position) is None
+        reassigns = task.step.kind != StepKind.POSTING and may_reassign(user, task)
+        holder_ids = {holder.pk for holder in holders}
         open_rows.append(
             OpenStep(
                 task=task,
                 holders=holders,
                 overdue=task.due_at < now,
-                decisions=[(action, StepAction(action).label) for action in decisions_for(task.step)] if mine else [],
-                is_last=next_position(task.process, task.step.position) is None,
+                decisions=[
+                    (action, StepAction(action).label) for action in decisions_offered(task, role, is_last=is_last)
+                ],
+                is_last=is_last,
                 may_reassign=reassigns,
-                reassign_to=[holder for holder in reassignment_choices(task) if holder not in holders]
+                reassign_to=[option for option in reassignment_choices(task) if option.pk not in holder_ids]
                 if reassigns
                 else [],
                 is_window=task.step.kind == StepKind.POSTING and not holders,
-                may_consult=mine and task.step.kind == StepKind.DECISION and task.step.approver_rule == "unit_members",
+                may_consult=role == "holder"
+                and task.step.kind == StepKind.DECISION
+                and task.step.approver_rule == "unit_members",
+                intervention=role == INTERVENTION,
             )
         )
     history = list(
@@ -214,7 +229,83 @@ def approval_steps(*, user, nomination: Nomination) -> tuple[list[OpenStep], lis
         .select_related("step", "decided_by", "on_behalf_of")
         .order_by("closed_at", "pk")
     )
+    for done in history:
+        done.decided_by_label = _decided_by_label(done)
     return open_rows, history
+
+
+def _decided_by_label(task: ApprovalTask) -> str:
+    """Who decided a closed step, for people: a person, or the council's vote or the posting's end."""
+    if task.decided_by is not None:
+        return task.decided_by.get_full_name() or task.decided_by.get_username()
+    if task.step.kind == StepKind.VOTE:
+        return str(_("the council, by secret ballot"))
+    if task.step.kind == StepKind.POSTING:
+        return str(_("the end of the public posting"))
+    return str(_("the system"))
+
+
+def case_warnings(*, user, nomination: Nomination, scope: UserScope) -> list[dict]:
+    """What everyone deciding on the case must know before they do: pending proceedings (no award
+    until resolved) and the award form's eligibility rules set to warn that the nominee does not meet.
+    Each is ``{"text": ..., "blocking": bool}``."""
+    found = []
+    if nomination.nominee.has_pending_proceedings:
+        found.append(
+            {
+                "text": _(
+                    "Discipline, investigation or complaint pending (Decree 152/2025/ND-CP): the case may be "
+                    "appraised, but no award can be decided until it is resolved."
+                ),
+                "blocking": True,
+            }
+        )
+    if nomination.stage not in FINAL_STAGES:
+        for rule in unmet_eligibility_rules(nomination, enforcement=EligibilityRule.Enforcement.WARN):
+            found.append(
+                {
+                    "text": _("Eligibility warning: the nominee does not meet “%(rule)s”.")
+                    % {"rule": rule.description or str(rule)},
+                    "blocking": False,
+                }
+            )
+    return found
+
+
+def decision_message(*, nomination: Nomination, task: ApprovalTask, action: str) -> str:
+    """What a decision did, for the message after it: "Approved; passed to …", "Returned to …"."""
+    if action == StepAction.RETURN:
+        return _("Returned for completion to %(unit)s.") % {"unit": nomination.unit.name}
+    if action == StepAction.REJECT:
+        return _("Rejected; the case is closed for this campaign.")
+    if nomination.stage == Stage.REPLICATE:
+        decision = Decision.objects.filter(nomination=nomination).first()
+        return _("Approved; award decision no. %(number)s recorded, the case moves to replication.") % {
+            "number": decision.number if decision else ""
+        }
+    following = open_tasks(process=task.process).select_related("step").first()
+    if following is None:
+        return _("Approved.")
+    holders = [candidate.user for candidate in following.candidates.all()]
+    if following.step.kind == StepKind.POSTING and not holders:
+        return _("Approved; the nominee is now publicly posted until %(until)s.") % {
+            "until": timezone.localtime(following.due_at).strftime("%d/%m/%Y")
+        }
+    if following.step.kind == StepKind.VOTE:
+        return _("Approved; the case now awaits the council's vote (%(step)s).") % {"step": following.step.name}
+    if not holders:
+        return _("Approved; next step “%(step)s”, which nobody holds yet: a secretary must assign it.") % {
+            "step": following.step.name
+        }
+    names = ", ".join(holder.get_full_name() or holder.get_username() for holder in holders[:3])
+    if len(holders) > 3:
+        names += ", …"
+    where = f" · {following.unit_label}" if following.unit_label else ""
+    return _("Approved; passed to %(who)s (%(step)s%(where)s).") % {
+        "who": names,
+        "step": following.step.name,
+        "where": where,
+    }
 
 
 @dataclass(frozen=True)
@@ -223,9 +314,11 @@ class InboxPage:
     next_cursor: str | None
 
 
-def inbox_page(*, user, cursor: str | None = None, size: int = PAGE_SIZE) -> InboxPage:
+def inbox_page(
+    *, user, cursor: str | None = None, after: tuple[datetime, int] | None = None, size: int = PAGE_SIZE
+) -> InboxPage:
     """The open steps ``user`` holds, soonest due first, by keyset; each with its nomination."""
-    found = [candidate.approval_task for candidate in inbox(user, after=_parse_cursor(cursor))[: size + 1]]
+    found = [candidate.approval_task for candidate in inbox(user, after=after or _parse_cursor(cursor))[: size + 1]]
     has_more = len(found) > size
     found = found[:size]
     nominations = Nomination.objects.select_related("nominee", "award_form", "unit").in_bulk(
@@ -244,3 +337,14 @@ def case_labels(processes) -> dict[int, str]:
         by_subject[pk]: f"{nomination.nominee.name} · {nomination.award_form.name} · {nomination.unit.name}"
         for pk, nomination in nominations.items()
     }
+
+
+def consultations_for(user) -> list[Consultation]:
+    """Open consultations this user's agencies must answer (for the inbox)."""
+    scope = user_scope(user)
+    units = [unit_id for unit_id, roles in scope.roles.items() if roles & set(STAFF_ROLES)]
+    return list(
+        Consultation.objects.filter(agency_id__in=units, answered_at__isnull=True)
+        .select_related("nomination__nominee")
+        .order_by("due_at")[:50]
+    )

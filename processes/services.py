@@ -7,6 +7,7 @@ rely on that). Each state change writes one audit entry in the same transaction.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 
 from django.db import IntegrityError, transaction
@@ -17,10 +18,11 @@ from django_fsm import ConcurrentTransition, can_proceed
 from viewflow.workflow.status import STATUS
 
 from processes import errors
-from processes.approvers import eligible_for_reassignment, template_for
+from processes.approvers import eligible_for_reassignment, successor_assignment, template_for
 from processes.chains import nomination_of
 from processes.guards import award_form_accepts
 from processes.models import (
+    FINAL_STAGES,
     AwardForm,
     Campaign,
     Consultation,
@@ -35,6 +37,7 @@ from processes.models import (
     Role,
     Stage,
 )
+from processes.organisation import OrgTree
 from processes.permissions import STAFF_ROLES, C, can_edit, can_propose_in, capacities, user_scope
 from processes.permissions import deciding_unit_id as deciding_unit_id_of
 from workflow.approvals import (
@@ -132,6 +135,46 @@ def nominee_create(*, by, unit: OrganisationUnit, **fields) -> Nominee:
     nominee.full_clean()
     nominee.save(force_insert=True)
     return nominee
+
+
+#: Decree 152/2025/ND-CP: no award while any of these is pending.
+PROCEEDINGS_FLAGS = ("pending_discipline", "under_investigation", "pending_complaint")
+
+
+def nominee_update(*, nominee: Nominee, by, **fields) -> Nominee:
+    """Edit a nominee's record (their unit's staff, or an administrator). A pending-proceedings flag
+    set or cleared is written on the log of each of their open cases, where the steps' holders see
+    it at once and are told: the case can go on being appraised, but no award is made while one is
+    pending."""
+    unknown = set(fields) - set(NOMINEE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable here: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        current = Nominee.objects.select_for_update().get(pk=nominee.pk)
+        if not can_propose_in(by, current.unit):
+            raise errors.PermissionDenied(_("Only the head, a deputy or the secretary of the unit may edit nominees."))
+        before = {name: getattr(current, name) for name in PROCEEDINGS_FLAGS}
+        changed = {name: value for name, value in fields.items() if getattr(current, name) != value}
+        for name, value in changed.items():
+            setattr(current, name, value)
+        current.full_clean()
+        current.save()
+        raised = sorted(name for name in PROCEEDINGS_FLAGS if getattr(current, name) and not before[name])
+        lifted = sorted(name for name in PROCEEDINGS_FLAGS if before[name] and not getattr(current, name))
+        if raised or lifted:
+            open_cases = Nomination.objects.filter(nominee=current).exclude(stage__in=FINAL_STAGES).order_by("pk")
+            for nomination in open_cases:
+                audit_append(
+                    subject=nomination,
+                    actor=by,
+                    action=(
+                        "processes.nomination.proceedings_flagged"
+                        if current.has_pending_proceedings
+                        else "processes.nomination.proceedings_cleared"
+                    ),
+                    data={"raised": raised, "lifted": lifted},
+                )
+    return current
 
 
 # --- nominations --------------------------------------------------------------------------------
@@ -358,6 +401,35 @@ def _open_step(task_id: int):
         raise lock_failed(task_id) from None
 
 
+#: How someone may decide an open step: as one of its holders, or as an administrator stepping in
+#: for them (with a reason, audited as such, never signing an award).
+HOLDER = "holder"
+INTERVENTION = "intervention"
+
+
+def decider_role(user, approval_task: ApprovalTask, nomination: Nomination) -> str | None:
+    """``HOLDER``, ``INTERVENTION`` or None. Nobody decides on their own nomination, superusers included."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if nomination.nominee.user_id == user.pk:
+        return None
+    if is_candidate(approval_task, user):
+        return HOLDER
+    if user.is_superuser:
+        return INTERVENTION
+    return None
+
+
+def decisions_offered(approval_task: ApprovalTask, role: str | None, *, is_last: bool) -> list[str]:
+    """The decisions ``role`` may take on the step: an administrator stepping in never signs the award."""
+    if role is None:
+        return []
+    offered = decisions_for(approval_task.step)
+    if role == INTERVENTION and is_last:
+        offered = [action for action in offered if action != StepAction.APPROVE]
+    return offered
+
+
 def nomination_decide(
     *,
     task_id: int,
@@ -366,21 +438,28 @@ def nomination_decide(
     comment: str = "",
     decision_number: str = "",
     signed_on: date | None = None,
+    expected_version: int | None = None,
 ) -> Nomination:
     """Decide an open approval step: approve, return for completion or reject.
 
-    Whoever holds the step (or an administrator) decides; the task is re-read under the process
-    lock, so of two people deciding at once one succeeds and the other is told who decided and
-    when. Return and reject move the nomination (returned, rejected); approving the last step
-    records the signed decision and moves it to replicate; any other approval moves the chain on.
-    Each decision writes one audit entry on the nomination.
+    Whoever holds the step decides; the task is re-read under the process lock, so of two people
+    deciding at once one succeeds and the other is told who decided and when. An administrator who
+    does not hold the step may move it as an intervention, with a reason, recorded as such; they never
+    approve the last step (the signed award), which only its holder records. Nobody decides on their
+    own nomination. ``expected_version``: the case's version the decider saw; a case changed since
+    is refused as stale. Return and reject move the nomination (returned, rejected); approving the
+    last step records the signed decision and moves it to replicate; any other approval moves the
+    chain on. Each decision writes one audit entry on the nomination.
     """
     comment = (comment or "").strip()
     if action in (StepAction.RETURN, StepAction.REJECT) and not comment:
         raise errors.DomainError(_("Please give a reason."))
     with _open_step(task_id) as approval_task:
         nomination = nomination_of(approval_task.process)
-        if not (by.is_superuser or is_candidate(approval_task, by)):
+        if nomination.nominee.user_id == by.pk:
+            raise errors.PermissionDenied(_("Nobody decides on their own nomination."))
+        role = decider_role(by, approval_task, nomination)
+        if role is None:
             raise _not_yours(approval_task)
         step = approval_task.step
         if step.kind == StepKind.POSTING and not approval_task.candidates.exists():
@@ -390,10 +469,27 @@ def nomination_decide(
             )
         if action not in decisions_for(step):
             raise ActionNotAllowed()
+        is_last = next_position(approval_task.process, step.position) is None
+        if action not in decisions_offered(approval_task, role, is_last=is_last):
+            raise errors.PermissionDenied(
+                _(
+                    "Only the holder of the signing step records the award decision; "
+                    "an administrator may return or reject the case with a reason."
+                )
+            )
+        if role == INTERVENTION and not comment:
+            raise errors.DomainError(_("An administrator moving a step that someone else holds must give the reason."))
+        if expected_version is not None and nomination.version != expected_version:
+            raise _stale(nomination)
         if action == StepAction.APPROVE:
             _refuse_while_consulting(approval_task)
         data = {"step": step.code, "task": approval_task.pk}
-        if approval_task.on_behalf_of_id and approval_task.assignee_id == by.pk:
+        if role == INTERVENTION:
+            data["intervention"] = True
+            data["holders"] = [
+                candidate.user.get_username() for candidate in approval_task.candidates.select_related("user")
+            ]
+        elif approval_task.on_behalf_of_id and approval_task.assignee_id == by.pk:
             data["on_behalf_of"] = approval_task.on_behalf_of.get_username()
         return _apply_decision(
             approval_task=approval_task,
@@ -404,11 +500,24 @@ def nomination_decide(
             data=data,
             decision_number=decision_number,
             signed_on=signed_on,
+            expected_version=expected_version,
+            intervention=role == INTERVENTION,
         )
 
 
 def _apply_decision(
-    *, approval_task, nomination, by, action, comment, data, decision_number="", signed_on=None, engine=False
+    *,
+    approval_task,
+    nomination,
+    by,
+    action,
+    comment,
+    data,
+    decision_number="",
+    signed_on=None,
+    engine=False,
+    expected_version=None,
+    intervention=False,
 ) -> Nomination:
     """What a decision does to the nomination (one audit entry), then to the chain; under the lock."""
     step = approval_task.step
@@ -420,6 +529,7 @@ def _apply_decision(
             comment=comment,
             data=data,
             authorised=True,
+            expected_version=expected_version,
         )
     elif action == StepAction.APPROVE and next_position(approval_task.process, step.position) is None:
         nomination = _award(
@@ -429,9 +539,10 @@ def _apply_decision(
             signed_on=signed_on,
             data=data,
             deciding_unit_id=approval_task.unit_id,
+            expected_version=expected_version,
         )
     else:
-        nomination = _lock_current(nomination, expected_version=None)
+        nomination = _lock_current(nomination, expected_version=expected_version)
         nomination.version += 1
         nomination.updated_at = timezone.now()
         nomination.save(update_fields=["version", "updated_at"])
@@ -448,7 +559,9 @@ def _apply_decision(
     if step.kind == StepKind.POSTING:
         # Clearing (or rejecting over) the posting's objections settles them.
         nomination.objections.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
-    approval_decide(approval_task=approval_task, by=by, action=action, comment=comment, engine=engine)
+    approval_decide(
+        approval_task=approval_task, by=by, action=action, comment=comment, engine=engine, intervention=intervention
+    )
     return nomination
 
 
@@ -498,16 +611,29 @@ def _not_yours(approval_task) -> errors.PermissionDenied:
 
 def nomination_return(*, nomination: Nomination, by, reason: str, expected_version: int | None = None) -> Nomination:
     """Return the case for completion, on its open step."""
-    return nomination_decide(task_id=_open_task_id(nomination), by=by, action=StepAction.RETURN, comment=reason)
+    return nomination_decide(
+        task_id=_open_task_id(nomination),
+        by=by,
+        action=StepAction.RETURN,
+        comment=reason,
+        expected_version=expected_version,
+    )
 
 
 def nomination_reject(*, nomination: Nomination, by, reason: str, expected_version: int | None = None) -> Nomination:
     """Reject the case, on its open step."""
-    return nomination_decide(task_id=_open_task_id(nomination), by=by, action=StepAction.REJECT, comment=reason)
+    return nomination_decide(
+        task_id=_open_task_id(nomination),
+        by=by,
+        action=StepAction.REJECT,
+        comment=reason,
+        expected_version=expected_version,
+    )
 
 
 def nomination_approve(*, nomination: Nomination, by, comment: str = "", **decision) -> Nomination:
-    """Approve the case's open step (at the last step ``decision_number`` and ``signed_on`` apply)."""
+    """Approve the case's open step (at the last step ``decision_number`` and ``signed_on`` apply;
+    ``expected_version`` as for every write)."""
     return nomination_decide(
         task_id=_open_task_id(nomination), by=by, action=StepAction.APPROVE, comment=comment, **decision
     )
@@ -522,11 +648,24 @@ def nomination_award(
     expected_version: int | None = None,
 ) -> Nomination:
     """Approve the last step: record the signed decision and move the nomination to replicate."""
-    return nomination_approve(nomination=nomination, by=by, decision_number=decision_number, signed_on=signed_on)
+    return nomination_approve(
+        nomination=nomination,
+        by=by,
+        decision_number=decision_number,
+        signed_on=signed_on,
+        expected_version=expected_version,
+    )
 
 
 def _award(
-    *, nomination: Nomination, by, decision_number: str, signed_on: date | None, data: dict, deciding_unit_id=None
+    *,
+    nomination: Nomination,
+    by,
+    decision_number: str,
+    signed_on: date | None,
+    data: dict,
+    deciding_unit_id=None,
+    expected_version: int | None = None,
 ) -> Nomination:
     """A deputy (a vice-chairman for city forms) signs on the head's behalf; the decision says so.
 
@@ -543,6 +682,7 @@ def _award(
         nomination=nomination,
         by=by,
         action="award",
+        expected_version=expected_version,
         data={
             **data,
             "decision_number": decision_number,
@@ -625,7 +765,8 @@ def nomination_act(
 
 
 def may_reassign(user, approval_task: ApprovalTask) -> bool:
-    """An administrator, or a secretary of the step's unit or of a unit above it (the owning level)."""
+    """An administrator, or a secretary of the step's unit or of a unit above it (the owning level),
+    in today's tree or in the tree the case climbs (a unit abolished since has no parent today)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if user.is_superuser:
@@ -633,23 +774,53 @@ def may_reassign(user, approval_task: ApprovalTask) -> bool:
     if approval_task.unit_id is None:
         return False
     scope = user_scope(user)
+    secretary_of = {unit_id for unit_id, held in scope.roles.items() if Role.SECRETARY in held}
+    if not secretary_of:
+        return False
     owning = {approval_task.unit_id, *scope.tree.ancestors(approval_task.unit_id)}
-    return any(Role.SECRETARY in scope.roles.get(unit_id, frozenset()) for unit_id in owning)
+    if owning & secretary_of:
+        return True
+    structure_on = approval_task.process.structure_on
+    if structure_on == scope.tree.day:
+        return False
+    return bool(set(OrgTree.on(structure_on).ancestors(approval_task.unit_id)) & secretary_of)
 
 
-def reassignment_choices(approval_task: ApprovalTask) -> list:
-    """Who may be given the step: those the rule allows on that day (the resolved holders, the head
-    they stand in for, the unit's deputies); for a step nobody holds, the active members of its unit."""
+@dataclass(frozen=True)
+class ReassignOption:
+    """Someone a step may be given to; ``unit`` is set when the step passes to a successor unit
+    (after a reorganisation left nobody to hold it where it was)."""
+
+    user: object
+    unit: OrganisationUnit | None = None
+
+    @property
+    def pk(self) -> int:
+        return self.user.pk
+
+    def __str__(self) -> str:
+        name = self.user.get_full_name() or self.user.get_username()
+        return f"{name} · {self.unit}" if self.unit is not None else name
+
+
+def reassignment_choices(approval_task: ApprovalTask) -> list[ReassignOption]:
+    """Who may be given the step: those the rule allows today (the resolved holders, the head they
+    stand in for, the unit's deputies); else the active members of the step's unit; and when the step
+    can no longer be held where it was (a reorganisation abolished or emptied its unit), whoever holds
+    the same rule today in the successor unit (``approvers.successor_assignment``)."""
     process = approval_task.process
     nomination = nomination_of(process)
     today = timezone.localdate()
     try:
-        return eligible_for_reassignment(
-            nomination=nomination, step=approval_task.step, structure_on=process.structure_on, people_on=today
-        )
+        return [
+            ReassignOption(user)
+            for user in eligible_for_reassignment(
+                nomination=nomination, step=approval_task.step, structure_on=process.structure_on, people_on=today
+            )
+        ]
     except errors.NoApprover:
-        if approval_task.unit_id is None:
-            return []
+        pass
+    if approval_task.unit_id is not None:
         rows = (
             Membership.objects.on(today)
             .filter(unit_id=approval_task.unit_id, user__is_active=True)
@@ -657,11 +828,27 @@ def reassignment_choices(approval_task: ApprovalTask) -> list:
             .select_related("user")
             .order_by("role", "user_id")
         )
-        return list({row.user_id: row.user for row in rows}.values())
+        members = list({row.user_id: row.user for row in rows}.values())
+        if members:
+            return [ReassignOption(user) for user in members]
+    try:
+        successor = successor_assignment(nomination=nomination, step=approval_task.step, day=today)
+    except errors.NoApprover:
+        return []
+    people = [*successor.users]
+    if successor.on_behalf_of is not None:
+        people.append(successor.on_behalf_of)
+    options, seen = [], {nomination.nominee.user_id}
+    for user in people:
+        if user.pk not in seen:
+            seen.add(user.pk)
+            options.append(ReassignOption(user, unit=successor.unit))
+    return options
 
 
 def step_reassign(*, task_id: int, to, by, reason: str) -> ApprovalTask:
-    """Give an open step to another eligible user, with a reason; audited on the nomination."""
+    """Give an open step to another eligible user, with a reason; audited on the nomination. A step
+    nobody can hold any more passes to the successor unit's holder, and the step with it."""
     reason = (reason or "").strip()
     if not reason:
         raise errors.DomainError(_("Please give a reason."))
@@ -670,23 +857,26 @@ def step_reassign(*, task_id: int, to, by, reason: str) -> ApprovalTask:
             raise errors.PermissionDenied(
                 _("Only a secretary of the step's level or an administrator may reassign it.")
             )
-        if to.pk not in {user.pk for user in reassignment_choices(approval_task)}:
+        option = next((option for option in reassignment_choices(approval_task) if option.pk == to.pk), None)
+        if option is None:
             raise errors.DomainError(
                 _("%(who)s cannot take this step.") % {"who": to.get_full_name() or to.get_username()}
             )
         before = [candidate.user.get_username() for candidate in approval_task.candidates.select_related("user")]
+        data = {"step": approval_task.step.code, "task": approval_task.pk, "from": before, "to": to.get_username()}
+        if option.unit is not None and option.unit.pk != approval_task.unit_id:
+            data["successor_unit"] = option.unit.code
+            data["previous_unit"] = approval_task.unit_label
+            approval_task.unit_id = option.unit.pk
+            approval_task.unit_label = str(option.unit)[:255]
+            approval_task.save(update_fields=["unit_id", "unit_label"])
         approval_reassign(approval_task=approval_task, to=to, by=by, reason=reason)
         audit_append(
             subject=nomination_of(approval_task.process),
             actor=by,
             action="processes.nomination.step_reassigned",
             comment=reason,
-            data={
-                "step": approval_task.step.code,
-                "task": approval_task.pk,
-                "from": before,
-                "to": to.get_username(),
-            },
+            data=data,
         )
     return approval_task
 
@@ -743,7 +933,7 @@ def objection_record(*, nomination: Nomination, by, author: str, content: str) -
     author, content = (author or "").strip(), (content or "").strip()
     if not author or not content:
         raise errors.DomainError(_("Say who objects and what the objection is."))
-    if not (by.is_superuser or C.BOARD in capacities(by, nomination)):
+    if not capacities(by, nomination) & {C.ADMIN, C.BOARD}:
         raise errors.PermissionDenied(_("Objections are recorded by the Emulation and Commendation Board."))
     process = _running_process(nomination)
     if process is None:
@@ -807,9 +997,9 @@ def consultation_request(
             _("An agency is given between 1 and %(days)s working days.") % {"days": AGENCY_MAX_WORKING_DAYS}
         )
     with _open_step(task_id) as approval_task:
-        if not (by.is_superuser or is_candidate(approval_task, by)):
-            raise _not_yours(approval_task)
         nomination = nomination_of(approval_task.process)
+        if decider_role(by, approval_task, nomination) != HOLDER:
+            raise _not_yours(approval_task)
         now = timezone.now()
         rows = Consultation.objects.bulk_create(
             Consultation(

@@ -1,27 +1,32 @@
 from django.urls import path
 
-from processes import council_views, dossier_views, views
+from processes import (
+    converters,  # noqa: F401  (registers <id:…>)
+    council_views,
+    dossier_views,
+    views,
+)
 
 app_name = "processes"
 urlpatterns = [
     path("", views.nomination_list, name="nomination-list"),
     path("nominations/new/", views.nomination_new, name="nomination-new"),
     path("nominees/new/", views.nominee_new, name="nominee-new"),
-    path("nominations/<int:pk>/", views.nomination_detail, name="nomination-detail"),
-    path("nominations/<int:pk>/transition/", views.nomination_transition, name="nomination-transition"),
-    path("nominations/<int:pk>/edit/", views.nomination_edit, name="nomination-edit"),
-    path("nominations/<int:pk>/steps/<int:task_id>/decide/", views.step_decide, name="step-decide"),
-    path("nominations/<int:pk>/steps/<int:task_id>/reassign/", views.step_reassign_view, name="step-reassign"),
+    path("nominations/<id:pk>/", views.nomination_detail, name="nomination-detail"),
+    path("nominations/<id:pk>/transition/", views.nomination_transition, name="nomination-transition"),
+    path("nominations/<id:pk>/edit/", views.nomination_edit, name="nomination-edit"),
+    path("nominations/<id:pk>/steps/<id:task_id>/decide/", views.step_decide, name="step-decide"),
+    path("nominations/<id:pk>/steps/<id:task_id>/reassign/", views.step_reassign_view, name="step-reassign"),
     path("inbox/", views.inbox, name="inbox"),
     path("council/", council_views.council, name="council"),
-    path("council/sessions/<int:pk>/", council_views.council_session, name="council-session"),
-    path("nominations/<int:pk>/objections/", council_views.objection_new, name="objection-new"),
+    path("council/sessions/<id:pk>/", council_views.council_session, name="council-session"),
+    path("nominations/<id:pk>/objections/", council_views.objection_new, name="objection-new"),
     path(
-        "nominations/<int:pk>/steps/<int:task_id>/consultations/",
+        "nominations/<id:pk>/steps/<id:task_id>/consultations/",
         council_views.consultation_new,
         name="consultation-new",
     ),
-    path("consultations/<int:pk>/", council_views.consultation_detail, name="consultation"),
-    path("nominations/<int:pk>/files/", dossier_views.dossier_upload, name="dossier-upload"),
-    path("files/<int:pk>/download/", dossier_views.dossier_download, name="dossier-download"),
+    path("consultations/<id:pk>/", council_views.consultation_detail, name="consultation"),
+    path("nominations/<id:pk>/files/", dossier_views.dossier_upload, name="dossier-upload"),
+    path("files/<id:pk>/download/", dossier_views.dossier_download, name="dossier-download"),
 ]

@@ -9,6 +9,18 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from processes import errors
+from processes.forms import (
+    ConsultationForm,
+    NominationEditForm,
+    NominationFilterForm,
+    NomineeChoiceForm,
+    PageForm,
+    ReassignForm,
+    StepDecisionForm,
+    TextField,
+    TransitionForm,
+    errors_text,
+)
 from processes.models import (
     AwardForm,
     Campaign,
@@ -18,12 +30,19 @@ from processes.models import (
     OrganisationUnit,
     Procedure,
     Stage,
-    UnitKind,
 )
 from processes.permissions import C, can_edit, can_view, capacities, user_scope
-from processes.selectors import approval_steps, available_actions, inbox_page, nomination_page, nomination_timeline
+from processes.selectors import (
+    approval_steps,
+    available_actions,
+    case_warnings,
+    consultations_for,
+    decision_message,
+    inbox_page,
+    nomination_page,
+    nomination_timeline,
+)
 from processes.services import (
-    AGENCY_MAX_WORKING_DAYS,
     NOMINEE_FIELDS,
     REASON_REQUIRED,
     nomination_act,
@@ -35,6 +54,7 @@ from processes.services import (
 )
 from workflow.errors import WorkflowError
 from workflow.models import ApprovalTask
+from workflow.voting import open_ballots
 
 ACTION_LABELS = {
     "start_cultivation": _("Start cultivation"),
@@ -49,36 +69,6 @@ ACTION_LABELS = {
 }
 
 
-class ConsultationForm(forms.Form):
-    agency = forms.ModelChoiceField(
-        label=_("Agency in the organisation"),
-        queryset=OrganisationUnit.objects.filter(kind=UnitKind.DEPARTMENT).order_by("name"),
-        required=False,
-    )
-    agency_name = forms.CharField(label=_("or an agency outside it"), max_length=255, required=False)
-    working_days = forms.IntegerField(
-        label=_("Answer within (working days)"), min_value=1, max_value=AGENCY_MAX_WORKING_DAYS, initial=10
-    )
-    question = forms.CharField(label=_("Question"), widget=forms.Textarea(attrs={"rows": 2}))
-
-    def clean(self):
-        data = super().clean()
-        if not data.get("agency") and not (data.get("agency_name") or "").strip():
-            raise forms.ValidationError(_("Choose an agency or write its name."))
-        return data
-
-
-class NominationEditForm(forms.Form):
-    achievement_summary = forms.CharField(
-        label=_("Achievement summary"), widget=forms.Textarea(attrs={"rows": 5}), required=False
-    )
-    cultivation_goals = forms.CharField(
-        label=_("Cultivation goals"), widget=forms.Textarea(attrs={"rows": 3}), required=False
-    )
-    mentor = forms.CharField(label=_("Mentor"), max_length=255, required=False)
-    expected_version = forms.IntegerField(widget=forms.HiddenInput)
-
-
 def visible_nomination_or_404(user, pk, *, scope=None) -> Nomination:
     nomination = get_object_or_404(
         Nomination.objects.select_related("nominee", "award_form", "unit", "campaign"), pk=pk
@@ -89,22 +79,21 @@ def visible_nomination_or_404(user, pk, *, scope=None) -> Nomination:
     return nomination
 
 
-def _int_or_none(value):
-    return int(value) if value and value.isdigit() else None
-
-
 @require_GET
 def nomination_list(request):
     scope = user_scope(request.user)
-    filters = {
-        "stage": request.GET.get("stage", ""),
-        "campaign_id": _int_or_none(request.GET.get("campaign")),
-        "award_form_id": _int_or_none(request.GET.get("award_form")),
-        "search": request.GET.get("q", "")[:100],
-    }
-    page = nomination_page(user=request.user, scope=scope, cursor=request.GET.get("cursor"), **filters)
+    form = NominationFilterForm(request.GET)
+    valid = form.is_valid()
+    filters = form.filters()
+    cursor = form.cleaned_data.get("cursor") if valid else None
+    page = nomination_page(user=request.user, scope=scope, after=cursor, **filters)
     query = request.GET.copy()
     query.pop("cursor", None)
+    if not valid:
+        # Say what was refused; the list shows what the valid filters select.
+        messages.error(request, errors_text(form))
+        for name in form.errors:
+            query.pop(name, None)
     return render(
         request,
         "processes/nomination_list.html",
@@ -118,6 +107,7 @@ def nomination_list(request):
             "now": timezone.now(),
             "can_propose": scope.may_propose,
         },
+        status=200 if valid else 400,
     )
 
 
@@ -142,7 +132,7 @@ def _render_detail(request, nomination, scope, *, edit_form=None, posted=None, s
                 "expected_version": nomination.version,
             }
         )
-    open_steps, decided_steps = approval_steps(user=request.user, nomination=nomination)
+    open_steps, decided_steps = approval_steps(user=request.user, nomination=nomination, scope=scope)
     return render(
         request,
         "processes/nomination_detail.html",
@@ -163,6 +153,7 @@ def _render_detail(request, nomination, scope, *, edit_form=None, posted=None, s
             "document_types": DocumentType.objects.all(),
             "can_edit": editable,
             "edit_form": edit_form if editable else None,
+            "warnings": case_warnings(user=request.user, nomination=nomination, scope=scope),
         },
         status=status,
     )
@@ -174,30 +165,33 @@ def nomination_detail(request, pk):
     return _render_detail(request, visible_nomination_or_404(request.user, pk, scope=scope), scope)
 
 
+def _refused(request, nomination, *, message, posted, status):
+    """Show the case again with why, and with what the user typed, so a refused step loses nothing."""
+    messages.error(request, message)
+    nomination.refresh_from_db()
+    return _render_detail(request, nomination, user_scope(request.user), posted=posted, status=status)
+
+
 @require_POST
 def nomination_transition(request, pk):
     scope = user_scope(request.user)
     nomination = visible_nomination_or_404(request.user, pk, scope=scope)
-    posted = {
-        "action": request.POST.get("action", ""),
-        "comment": request.POST.get("comment", ""),
-        "decision_number": request.POST.get("decision_number", ""),
-    }
+    form = TransitionForm(request.POST)
+    posted = {name: form.data.get(name, "") for name in ("action", "comment", "decision_number")}
+    if not form.is_valid():
+        return _refused(request, nomination, message=errors_text(form), posted=posted, status=400)
+    data = form.cleaned_data
     try:
         updated = nomination_act(
             nomination=nomination,
             by=request.user,
-            action=posted["action"],
-            comment=posted["comment"],
-            # A form without a version is treated as stale rather than trusted.
-            expected_version=_int_or_none(request.POST.get("expected_version")) or 0,
-            decision_number=posted["decision_number"],
+            action=data["action"],
+            comment=data["comment"],
+            expected_version=data["expected_version"] if data["expected_version"] is not None else 0,
+            decision_number=data["decision_number"],
         )
-    except errors.DomainError as error:
-        # Show the page again with what the user typed, so a refused step loses nothing.
-        messages.error(request, str(error))
-        nomination.refresh_from_db()
-        return _render_detail(request, nomination, scope, posted=posted, status=409)
+    except WorkflowError as error:
+        return _refused(request, nomination, message=str(error), posted=posted, status=409)
     messages.success(request, _("Done: the nomination is now “%(stage)s”.") % {"stage": updated.get_stage_display()})
     return redirect("processes:nomination-detail", pk=nomination.pk)
 
@@ -215,26 +209,24 @@ def step_decide(request, pk, task_id):
     scope = user_scope(request.user)
     nomination = visible_nomination_or_404(request.user, pk, scope=scope)
     task = _step_of(nomination, task_id)
-    posted = {
-        "task": task.pk,
-        "action": request.POST.get("action", ""),
-        "comment": request.POST.get("comment", ""),
-        "decision_number": request.POST.get("decision_number", ""),
-    }
+    form = StepDecisionForm(request.POST)
+    posted = {"task": task.pk, **{name: form.data.get(name, "") for name in ("action", "comment", "decision_number")}}
+    if not form.is_valid():
+        return _refused(request, nomination, message=errors_text(form), posted=posted, status=400)
+    data = form.cleaned_data
     try:
         updated = nomination_decide(
             task_id=task.pk,
             by=request.user,
-            action=posted["action"],
-            comment=posted["comment"],
-            decision_number=posted["decision_number"],
+            action=data["action"],
+            comment=data["comment"],
+            decision_number=data["decision_number"],
+            expected_version=data["expected_version"],
         )
     except WorkflowError as error:
         # A stale or double click, a refused step: say why and keep what the user typed.
-        messages.error(request, str(error))
-        nomination.refresh_from_db()
-        return _render_detail(request, nomination, user_scope(request.user), posted=posted, status=409)
-    messages.success(request, _("Done: the nomination is now “%(stage)s”.") % {"stage": updated.get_stage_display()})
+        return _refused(request, nomination, message=str(error), posted=posted, status=409)
+    messages.success(request, decision_message(nomination=updated, task=task, action=data["action"]))
     if can_view(request.user, updated):
         return redirect("processes:nomination-detail", pk=nomination.pk)
     return redirect("processes:inbox")
@@ -245,26 +237,27 @@ def step_reassign_view(request, pk, task_id):
     scope = user_scope(request.user)
     nomination = visible_nomination_or_404(request.user, pk, scope=scope)
     task = _step_of(nomination, task_id)
-    User = get_user_model()
-    to = User.objects.filter(pk=_int_or_none(request.POST.get("to", ""))).first()
-    posted = {"task": task.pk, "reason": request.POST.get("reason", "")}
+    form = ReassignForm(request.POST)
+    posted = {"task": task.pk, "reason": form.data.get("reason", "")}
+    if not form.is_valid():
+        return _refused(request, nomination, message=errors_text(form), posted=posted, status=400)
+    to = get_user_model().objects.filter(pk=form.cleaned_data["to"], is_active=True).first()
     try:
         if to is None:
             raise errors.DomainError(_("Choose who takes the step."))
-        step_reassign(task_id=task.pk, to=to, by=request.user, reason=posted["reason"])
+        step_reassign(task_id=task.pk, to=to, by=request.user, reason=form.cleaned_data["reason"])
     except WorkflowError as error:
-        messages.error(request, str(error))
-        return _render_detail(request, nomination, scope, posted=posted, status=409)
+        return _refused(request, nomination, message=str(error), posted=posted, status=409)
     messages.success(request, _("The step now belongs to %(who)s.") % {"who": to.get_full_name() or to.get_username()})
     return redirect("processes:nomination-detail", pk=nomination.pk)
 
 
 @require_GET
 def inbox(request):
-    from processes.council_views import consultations_for
-    from workflow.voting import open_ballots
-
-    page = inbox_page(user=request.user, cursor=request.GET.get("cursor"))
+    form = PageForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, errors_text(form))
+    page = inbox_page(user=request.user, after=form.cleaned_data.get("cursor") if form.is_valid() else None)
     return render(
         request,
         "processes/inbox.html",
@@ -274,6 +267,7 @@ def inbox(request):
             "ballots": open_ballots(request.user),
             "consultations": consultations_for(request.user),
         },
+        status=200 if form.is_valid() else 400,
     )
 
 
@@ -288,7 +282,7 @@ def nomination_edit(request, pk):
             nomination_update(
                 nomination=nomination, by=request.user, expected_version=data.pop("expected_version"), **data
             )
-        except errors.DomainError as error:
+        except WorkflowError as error:
             messages.error(request, str(error))
         else:
             messages.success(request, _("Saved."))
@@ -327,7 +321,9 @@ class NominationForm(forms.Form):
     procedure = forms.ChoiceField(label=_("Procedure"), choices=Procedure.choices)
     nominee = forms.ModelChoiceField(label=_("Nominee"), queryset=Nominee.objects.none())
     unit = forms.ModelChoiceField(label=_("Proposing unit"), queryset=OrganisationUnit.objects.none())
-    achievement_summary = forms.CharField(label=_("Achievement summary"), widget=forms.Textarea, required=False)
+    achievement_summary = TextField(
+        label=_("Achievement summary"), widget=forms.Textarea(attrs={"rows": 5}), max_length=20000
+    )
 
     def __init__(self, *args, units, nominees, **kwargs):
         super().__init__(*args, **kwargs)
@@ -350,7 +346,7 @@ def nominee_new(request):
         data = dict(form.cleaned_data)
         try:
             nominee = nominee_create(by=request.user, unit=data.pop("unit"), **data)
-        except errors.DomainError as error:
+        except WorkflowError as error:
             messages.error(request, str(error))
         else:
             messages.success(request, _("Nominee “%(name)s” registered.") % {"name": nominee.name})
@@ -363,13 +359,14 @@ def nomination_new(request):
     units = _proposing_units(scope)
     if not units.exists():
         raise Http404
-    initial = {"nominee": _int_or_none(request.GET.get("nominee", "")), "procedure": Procedure.REGULAR}
+    chosen = NomineeChoiceForm(request.GET)
+    initial = {"nominee": chosen.cleaned_data["nominee"] if chosen.is_valid() else None, "procedure": Procedure.REGULAR}
     form = NominationForm(request.POST or None, initial=initial, units=units, nominees=_nominees_in_scope(scope))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             nomination = nomination_create(by=request.user, **data)
-        except errors.DomainError as error:
+        except WorkflowError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Nomination opened in the discover stage."))

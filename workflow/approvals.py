@@ -275,13 +275,20 @@ def previous_group_position(process: ApprovalProcess, before: int) -> int | None
 
 
 def approval_decide(
-    *, approval_task: ApprovalTask, by, action: str, comment: str = "", engine: bool = False
+    *,
+    approval_task: ApprovalTask,
+    by,
+    action: str,
+    comment: str = "",
+    engine: bool = False,
+    intervention: bool = False,
 ) -> ApprovalProcess:
     """Record the decision on an open task (read by ``locked_task``) and move the flow on.
 
     Approve goes to the next applicable step (or ends the run after the last), return parks the run
     until ``approval_resume``, reject ends it. ``engine``: taken by the engine (a council tally),
-    which may also send the case back to the Board; ``by`` is then None. Must run under
+    which may also send the case back to the Board; ``by`` is then None. ``intervention``: ``by``
+    is an administrator moving the step for its holders (recorded as such). Must run under
     ``approval_lock``.
     """
     step = approval_task.step
@@ -308,7 +315,8 @@ def approval_decide(
     approval_task.decided_by = by
     approval_task.comment = comment
     approval_task.closed_at = now
-    approval_task.save(update_fields=["action", "decided_by", "comment", "closed_at"])
+    approval_task.intervention = intervention
+    approval_task.save(update_fields=["action", "decided_by", "comment", "closed_at", "intervention"])
     approval_task.candidates.update(is_open=False)
     if task.status == STATUS.NEW:
         if by is not None:

@@ -407,7 +407,7 @@ class ApprovalTask(models.Model):
     opened_at = models.DateTimeField(_("opened at"))
     due_at = models.DateTimeField(_("due at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    action = models.CharField(_("decision"), max_length=20, blank=True)
+    action = models.CharField(_("decision"), max_length=20, blank=True, choices=StepAction.choices)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -417,6 +417,8 @@ class ApprovalTask(models.Model):
         verbose_name=_("decided by"),
     )
     comment = models.TextField(_("comment"), blank=True)
+    # Decided by an administrator stepping in for the step's holders (with a reason), not by a holder.
+    intervention = models.BooleanField(_("administrator's intervention"), default=False)
 
     class Meta:
         verbose_name = _("approval task")

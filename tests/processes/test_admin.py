@@ -38,6 +38,7 @@ from tests.factories import (
     approve_until,
     attach_file,
     make_nomination,
+    member,
     open_step,
 )
 from workflow.audit import audit_entries_for
@@ -313,7 +314,19 @@ def test_every_changelist_runs_a_constant_number_of_queries(admin_client, org):
 # --- decisions and files -------------------------------------------------------------------------
 
 
+def test_an_administrator_not_holding_the_signing_step_cannot_record_the_award(admin_client, org):
+    nomination = approve_until(_in_summarise(org))
+    data = {"nomination": nomination.pk, "number": "345/QĐ-UBND", "signed_on": "2026-05-04"}
+    response = admin_client.post(_url(Decision, "add"), data)
+    assert response.status_code == 200
+    assert "Only the holder of the signing step records the award decision" in response.content.decode()
+    assert not Decision.objects.exists()
+    assert _fresh(nomination).stage == Stage.SUMMARISE
+
+
 def test_adding_a_decision_records_the_award_through_the_service(admin_client, org):
+    # The administrator is also a vice-chairman: they hold the signing step and sign on the chairman's behalf.
+    member(org.admin, org.city, Role.DEPUTY)
     nomination = approve_until(_in_summarise(org))
     data = {"nomination": nomination.pk, "number": "345/QĐ-UBND", "signed_on": "2026-05-04"}
     assert admin_client.post(_url(Decision, "add"), data).status_code == 302

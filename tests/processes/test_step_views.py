@@ -100,7 +100,7 @@ def test_the_secretary_reassigns_a_step_with_a_reason(client, org):
     task = open_step(nomination)
     client.force_login(org.hospital_secretary)
     url = reverse("processes:step-reassign", args=[nomination.pk, task.pk])
-    assert client.post(url, {"to": org.hospital_deputy.pk, "reason": ""}).status_code == 409
+    assert client.post(url, {"to": org.hospital_deputy.pk, "reason": ""}).status_code == 400
     assert client.post(url, {"to": org.hospital_deputy.pk, "reason": "Trưởng đơn vị đi công tác"}).status_code == 302
     assert holders(open_step(nomination)) == [org.hospital_deputy]
     assert audit_entries_for(nomination).last().action == "processes.nomination.step_reassigned"

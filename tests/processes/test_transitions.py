@@ -38,14 +38,15 @@ CITY_FORM_RULES = {
     ("withdraw", Stage.CULTIVATE): UNIT_HEADS | {"admin"},
     ("withdraw", Stage.RETURNED): UNIT_HEADS | {"admin"},
 }
-# In summarise the case is decided on its open approval step, by whoever holds it (or an admin):
-# (action, the open step) → who may. The hospital's head confirms first; the chairman decides last.
+# In summarise the case is decided on its open approval step, by whoever holds it (or an admin stepping
+# in, with a reason, who never signs the award): (action, the open step) → who may. The hospital's head
+# confirms first; the chairman decides last.
 CITY_STEP_RULES = {
     ("return_for_completion", "unit_confirm"): {"hospital_head", "admin"},
     ("reject", "unit_confirm"): {"hospital_head", "admin"},
     ("return_for_completion", "board_intake"): {"board_officer", "admin"},
     ("reject", "proposer_submit"): {"director", "admin"},
-    ("award", "chairman_decision"): CITY_DECIDERS | {"admin"},
+    ("award", "chairman_decision"): CITY_DECIDERS,
     ("withdraw", "board_appraisal"): UNIT_HEADS | {"admin"},
 }
 TARGETS = {
@@ -116,7 +117,7 @@ def test_in_summarise_only_the_holder_of_the_open_step_decides(org, role, action
 
 UNIT_STEP_RULES = {
     # A unit-level form is decided by the department director; the city and the Board play no part.
-    ("award", "level_decision"): {"director", "admin"},
+    ("award", "level_decision"): {"director"},
     ("return_for_completion", "unit_confirm"): {"hospital_head", "admin"},
 }
 

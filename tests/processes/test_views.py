@@ -140,9 +140,10 @@ def test_a_script_in_a_name_is_shown_as_text(client, org):
 
 
 @pytest.mark.parametrize("cursor", ["garbage", "2026-01-01|x", "|", "9999-99-99T00:00|1"])
-def test_a_malformed_cursor_shows_the_first_page(client, org, cursor):
+def test_a_malformed_cursor_is_refused_and_the_first_page_shown(client, org, cursor):
     make_nomination(org)
     client.force_login(org.director)
     response = client.get(LIST, {"cursor": cursor})
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert "This page link is not valid" in response.content.decode()
     assert len(response.context["page"].rows) == 1
