@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from processes.models import Nomination, Stage
+from workflow.actions import declared
 from workflow.approvals import open_tasks, processes_of
 from workflow.models import ApprovalTask, AuditEntry, StepKind, VoteSession
 
@@ -131,7 +132,12 @@ def test_every_admin_list_add_and_change_page_opens(demo):
             if status := _fails(client, change):
                 failures.append((change, status))
     assert failures == []
-    assert AuditEntry.objects.exists()
+
+
+def test_every_action_the_demo_wrote_is_declared_with_its_label(demo):
+    written = set(AuditEntry.objects.values_list("action", flat=True).distinct())
+    assert len(written) > 15
+    assert sorted(written - set(declared())) == []
 
 
 def _request(user):
