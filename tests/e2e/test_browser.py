@@ -105,5 +105,8 @@ def test_a_unit_head_approves_the_open_step_in_a_real_browser(browser, live_serv
     browser.find_element(By.CSS_SELECTOR, "form.decide input[name=action][value=approve]").click()
     browser.find_element(By.XPATH, "//button[normalize-space()='Ghi nhận ý kiến']").click()
 
-    assert "Tổng kết" in browser.find_element(By.CSS_SELECTOR, ".message.success").text
+    message = browser.find_element(By.CSS_SELECTOR, ".message.success").text
+    # Where the case went, not a stage it did not change to.
+    assert message.startswith("Đã phê duyệt; chuyển đến ")
+    assert org.department.name in message
     assert open_step(nomination).step.code == "proposer_submit"
