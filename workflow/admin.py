@@ -36,6 +36,17 @@ from workflow.process_templates import (
 )
 
 
+class IntegerKeyAdminMixin:
+    """A key in the change URL that no 64-bit id can match is no object (the admin then says it does
+    not exist): a key inherited from viewflow's Process is a one-to-one link, whose lookup has no
+    overflow guard, and SQLite raised OverflowError on it."""
+
+    def get_object(self, request, object_id, from_field=None):
+        if from_field is None and not (object_id.isascii() and object_id.isdigit() and len(object_id) <= 18):
+            return None
+        return super().get_object(request, object_id, from_field)
+
+
 class ReadOnlyAdminMixin:
     def has_add_permission(self, request, obj=None):
         return False
@@ -282,7 +293,7 @@ class ApprovalTaskInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(ApprovalProcess)
-class ApprovalProcessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ApprovalProcessAdmin(IntegerKeyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Where each case stands in its chain; decisions are taken on the case's page, never here."""
 
     list_display = ("pk", "version", "subject_id", "structure_on", "position", "status", "created")
@@ -303,7 +314,7 @@ class VoteItemInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(VoteSession)
-class VoteSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class VoteSessionAdmin(IntegerKeyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("title", "council_label", "opened_at", "closes_at", "closed_at", "member_count")
     list_filter = ("closed_at",)
     list_select_related = ("opened_by",)

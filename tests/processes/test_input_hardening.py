@@ -2,6 +2,7 @@
 through a form, which turns bad input into a clear message or a 400/404, and loses nothing."""
 
 import pytest
+from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -201,3 +202,10 @@ def test_a_foreign_notification_id_is_not_found(client, org):
     client.force_login(org.hospital_head)
     url = reverse("notifications:read", args=[row.pk if row else 1])
     assert client.post(url).status_code == 404
+
+
+def test_an_id_beyond_64_bits_in_any_admin_change_page_is_no_object(admin_client):
+    for model in admin.site._registry:
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[HUGE])
+        assert admin_client.get(url).status_code == 302, url  # "does not exist", back to the list
