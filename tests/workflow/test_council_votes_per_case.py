@@ -315,7 +315,25 @@ def test_a_crash_between_the_last_vote_and_the_tally_loses_nothing_the_timer_dis
     assert not session_tally_due(session_id=session.pk)  # nothing left to tally
 
 
-def test_a_stuffed_ballot_box_is_not_counted(org):
+def copy_one(session):
+    SealedBallot.objects.create(session=session, payload=bytes(SealedBallot.objects.first().payload))
+
+
+def take_one_out(session):
+    SealedBallot.objects.filter(pk=SealedBallot.objects.first().pk).delete()
+
+
+def add_a_forged_one(session):
+    SealedBallot.objects.create(session=session, payload=b"\0" * 12 + b"forged ballot, no tag")
+
+
+def replace_one_by_another_sessions(session):
+    ballot_of_another_session = seal(session_id=session.pk + 1, choices={session.items.get().pk: "yes"})
+    SealedBallot.objects.filter(pk=SealedBallot.objects.first().pk).update(payload=ballot_of_another_session)
+
+
+@pytest.mark.parametrize("tamper", [copy_one, take_one_out, add_a_forged_one, replace_one_by_another_sessions])
+def test_a_ballot_box_altered_in_the_database_is_not_counted(org, tamper):
     form = voting_form()
     council = council_of_seven(org)
     nomination, task = case_at_council(org, form)
@@ -323,15 +341,14 @@ def test_a_stuffed_ballot_box_is_not_counted(org):
     item = session.items.get()
     for user in council[:5]:
         services.council_vote(session_id=session.pk, by=user, choices={item.pk: "no"})
-    # Someone with write access to the database copies a sealed ballot.
-    copied = SealedBallot.objects.first()
-    SealedBallot.objects.create(session=session, payload=bytes(copied.payload))
+    tamper(session)  # someone with write access to the database
+    sealed = SealedBallot.objects.count()
 
     close_voting(session)
 
     session.refresh_from_db()
     assert not session.is_closed
-    assert (SealedBallot.objects.count(), Ballot.objects.count()) == (6, 0)
+    assert (SealedBallot.objects.count(), Ballot.objects.count()) == (sealed, 0)
     assert Task.objects.get(process=session, flow_task=CouncilFlow.tally).status == STATUS.ERROR
     assert open_step(nomination).pk == task.pk
 
