@@ -5,12 +5,13 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+from django.contrib.admin.sites import site
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from processes import services
-from processes.models import Role
+from processes.models import AwardForm, Role
 from tests.factories import NomineeFactory, UserFactory, approve_until, member, open_step, submitted
 from workflow.models import BallotReceipt, SealedBallot, VoteSession
 
@@ -332,3 +333,24 @@ def test_the_default_closing_date_is_shown_day_first(client, voting):
 
     assert f'value="{default}"' in client.get(reverse("processes:council")).text
     assert datetime.strptime(default, "%d/%m/%Y")
+
+
+def test_the_award_form_admin_edits_whether_the_proposing_units_members_vote_labelled_in_vietnamese(org, rf):
+    client = Client()  # Vietnamese, the default
+    client.force_login(org.admin)
+    page = client.get(reverse("admin:processes_awardform_change", args=[org.city_form.pk])).text
+    assert 'name="council_recuse_own_unit"' in page
+    assert "thành viên hội đồng thuộc đơn vị đề nghị không bỏ phiếu cho hồ sơ của đơn vị mình" in page.lower()
+
+    request = rf.post("/")
+    request.user = org.admin
+    admin_form = site._registry[AwardForm].get_form(request, org.city_form)
+    data = {
+        name: value
+        for name, value in admin_form(instance=org.city_form).initial.items()
+        if name in admin_form.base_fields and value is not None
+    }
+    form = admin_form({**data, "council_recuse_own_unit": "on"}, instance=org.city_form)
+    assert form.is_valid(), form.errors
+    form.save()
+    assert AwardForm.objects.get(pk=org.city_form.pk).council_recuse_own_unit is True
