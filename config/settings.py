@@ -26,10 +26,10 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def _embedded_secret_key() -> str:
-    """A per-installation key kept under var/, so the embedded run needs no configuration
-    and no secret ever lives in the repository."""
-    path = VAR_DIR / "secret_key"
+def _embedded_secret_key(name: str = "secret_key") -> str:
+    """A per-installation key kept under var/ (created once, 0600), so the embedded run needs no
+    configuration and no secret ever lives in the repository."""
+    path = VAR_DIR / name
     if not path.exists():
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -147,6 +147,13 @@ DOSSIER_MAX_UPLOAD_BYTES = int(float(os.environ.get("DOSSIER_MAX_UPLOAD_MB", "20
 # Django refuses larger bodies before a view sees them; leave room for the form around the file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- council ballots -------------------------------------------------------------------------------
+# A cast ballot stays sealed (AES-GCM) until its session's tally; the key must never be stored in the
+# database. Production sets it in the environment of the web and worker processes only (any long
+# random string); the embedded run keeps one under var/. Changing it while a session is open makes
+# that session's sealed ballots unreadable: change it between sessions.
+BALLOT_SEAL_KEY = os.environ.get("THIDUA_BALLOT_KEY") or _embedded_secret_key("ballot_key")
 
 # --- demo data ----------------------------------------------------------------------------------
 # ``manage.py seed_demo`` creates accounts with a published password; production sets this false.

@@ -1,20 +1,23 @@
 """The award domain as seen by the approval engine (``settings.WORKFLOW_SUBJECT``).
 
 ``workflow`` knows a running approval only by its subject's type and id; this adapter answers its
-two questions for a nomination: who holds a step on a given day (``processes.approvers``, over the
-tree of the case's start date), and which optional steps apply (the award form's council vote and
-public posting).
+questions for a nomination: who holds a step on a given day (``processes.approvers``, over the
+tree of the case's start date), which optional steps apply (the award form's council vote and
+public posting), and for council sessions (``workflow.voting.VotingSubject``) who sits on a council
+on the session's day and who of them may not vote on a case.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 from processes import errors
-from processes.approvers import resolve_approvers
-from processes.models import Nomination, Objection
+from processes.approvers import ROLE_ORDER, resolve_approvers
+from processes.models import Membership, Nomination, Objection
 from workflow.approvals import StepAssignment
 from workflow.audit import audit_append
+from workflow.models import VoteRecusal
 
 #: Marks a template step's ``condition`` may name.
 COUNCIL_VOTE = "council_vote"
@@ -92,6 +95,29 @@ class NominationSubject:
             "threshold_of": form.council_threshold_of,
             "failed_quorum": form.council_failed_quorum,
         }
+
+    def council_members(self, *, unit_id: int, day: date) -> list[int]:
+        """Everyone with a membership of the council unit in force on ``day`` (active users), who leads
+        it first: a member who left before the session votes no more, one who joined since does."""
+        rows = Membership.objects.on(day).filter(unit_id=unit_id, user__is_active=True).values_list("user_id", "role")
+        ordered = sorted(rows, key=lambda row: (ROLE_ORDER.get(row[1], len(ROLE_ORDER)), row[0]))
+        return list(dict.fromkeys(user_id for user_id, _role in ordered))
+
+    def vote_conflicts(self, *, process, members: Collection[int], day: date) -> dict[int, str]:
+        """The nominee never votes on their own case; where the award form says so, nor does a member
+        of the proposing unit on ``day``."""
+        nomination = nomination_of(process)
+        conflicts = {}
+        if nomination.award_form.council_recuse_own_unit:
+            for user_id in (
+                Membership.objects.on(day)
+                .filter(unit_id=nomination.unit_id, user_id__in=list(members))
+                .values_list("user_id", flat=True)
+            ):
+                conflicts[user_id] = VoteRecusal.Reason.UNIT
+        if nomination.nominee.user_id is not None and nomination.nominee.user_id in members:
+            conflicts[nomination.nominee.user_id] = VoteRecusal.Reason.SUBJECT
+        return conflicts
 
     def vote_decided(self, *, item) -> None:
         from processes.services import council_outcome

@@ -3,9 +3,10 @@ consultation of other agencies. Every write goes through ``processes.services``.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,14 +14,15 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from processes import services
+from processes.council_forms import BallotForm, SessionOpenForm
 from processes.forms import ConsultationAnswerForm, ConsultationForm, ObjectionForm, errors_text
 from processes.models import Consultation
 from processes.permissions import can_view, user_scope
 from processes.selectors import case_labels
 from processes.views import _refused, _step_of, visible_nomination_or_404
 from workflow.errors import WorkflowError
-from workflow.models import Ballot, VoteSession
-from workflow.voting import awaiting_council, ballot_task
+from workflow.models import VoteRecusal, VoteSession
+from workflow.voting import VoteError, awaiting_council, ballot_refusal, ballot_task, recusals_of
 
 # --- council sessions ----------------------------------------------------------------------------
 
@@ -32,39 +34,40 @@ def council(request):
         task for task in awaiting_council() if services.may_open_session(request.user, task.unit_id, scope=scope)
     ]
     labels = case_labels([task.process for task in waiting])
-    posted = {"title": "", "closes_on": "", "tasks": []}
+    rows = [(task, labels.get(task.process_id, "")) for task in waiting]
+    status = 200
     if request.method == "POST":
-        posted = {
-            "title": request.POST.get("title", ""),
-            "closes_on": request.POST.get("closes_on", ""),
-            "tasks": [int(pk) for pk in request.POST.getlist("task") if pk.isdigit()],
-        }
-        chosen = [task for task in waiting if task.pk in posted["tasks"]]
-        try:
-            closes_on = datetime.strptime(posted["closes_on"], "%Y-%m-%d").date()
-        except ValueError:
-            messages.error(request, _("Give the closing date."))
-        else:
-            closes_at = timezone.make_aware(datetime.combine(closes_on, time(17, 0)))
+        form = SessionOpenForm(request.POST, waiting=rows)
+        if form.is_valid():
             try:
                 session = services.council_session_open(
-                    by=request.user, title=posted["title"], tasks=chosen, closes_at=closes_at
+                    by=request.user,
+                    title=form.cleaned_data["title"],
+                    tasks=form.cleaned_data["task"],
+                    closes_at=form.closes_at,
                 )
             except WorkflowError as error:
                 messages.error(request, str(error))
+                status = 409
             else:
                 messages.success(request, _("Session opened: each member now has a ballot."))
                 return redirect("processes:council-session", pk=session.pk)
+        else:
+            messages.error(request, _("The session was not opened: see what to correct below."))
+            status = 400
+    else:
+        form = SessionOpenForm(waiting=rows, initial={"closes_on": timezone.localdate() + timedelta(days=7)})
     sessions = services.sessions_visible_to(request.user, scope=scope).order_by("-opened_at")[:50]
+    chosen = form.chosen()
     return render(
         request,
         "processes/council.html",
         {
-            "waiting": [(task, labels.get(task.process_id, "")) for task in waiting],
+            "waiting": [(task, label, str(task.pk) in chosen) for task, label in rows],
+            "form": form,
             "sessions": sessions,
-            "posted": posted,
-            "default_close": (timezone.localdate() + timedelta(days=7)).isoformat(),
         },
+        status=status,
     )
 
 
@@ -72,29 +75,50 @@ def council_session(request, pk):
     session = get_object_or_404(VoteSession, pk=pk)
     if not services.may_see_session(request.user, session):
         raise Http404
-    items = list(session.items.order_by("pk"))
-    my_ballot = ballot_task(session, request.user)
+    items = list(
+        session.items.order_by("pk").prefetch_related(
+            Prefetch("recusals", queryset=VoteRecusal.objects.select_related("user").order_by("pk"))
+        )
+    )
+    recused = recusals_of(session, request.user)
+    form = None
+    status = 200
     if request.method == "POST":
-        choices = {item.pk: request.POST.get(f"item-{item.pk}", "") for item in items}
-        try:
-            services.council_vote(session_id=session.pk, by=request.user, choices=choices)
-        except WorkflowError as error:
-            messages.error(request, str(error))
+        refusal = ballot_refusal(session, request.user)
+        if refusal is not None:
+            messages.error(request, str(refusal))
+            status = 403 if isinstance(refusal, VoteError) else 409
         else:
-            messages.success(request, _("Your ballot is recorded. Results are shown when the session closes."))
-            return redirect("processes:council-session", pk=session.pk)
+            form = BallotForm(request.POST, items=items, recused=recused)
+            if form.is_valid():
+                try:
+                    services.council_vote(session_id=session.pk, by=request.user, choices=form.choices())
+                except WorkflowError as error:
+                    messages.error(request, str(error))
+                    status = 409
+                else:
+                    messages.success(request, _("Your ballot is recorded. Results are shown when the session closes."))
+                    return redirect("processes:council-session", pk=session.pk)
+            else:
+                messages.error(request, _("Your ballot was not recorded: see what to correct below."))
+                status = 400
         session.refresh_from_db()
-        my_ballot = ballot_task(session, request.user)
+    my_ballot = ballot_task(session, request.user) if not session.is_closed else None
+    if my_ballot is None:
+        form = None
+    elif form is None:
+        form = BallotForm(items=items, recused=recused)
     return render(
         request,
         "processes/council_session.html",
         {
             "session": session,
             "items": items,
-            "my_ballot": my_ballot,
-            "choices": Ballot.Choice.choices,
+            "ballot": form,
+            "voted_at": session.receipts.filter(user_id=request.user.pk).values_list("voted_at", flat=True).first(),
             "voted": session.receipts.count(),
         },
+        status=status,
     )
 
 

@@ -61,6 +61,7 @@ from processes.models import (
 from workflow.approvals import current_process, next_position, open_tasks
 from workflow.models import ApproverRule, Ballot, ProcessTemplate, StepAction, StepKind
 from workflow.process_templates import template_draft, template_publish
+from workflow.voting import ballot_holders
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SEED = 20260101
@@ -842,17 +843,16 @@ class Story:
             nomination = Nomination.objects.get(pk=nomination.pk)
 
     def council_session(self, task):
-        """A session for this one case; every member votes for it."""
-        members = [candidate.user for candidate in task.candidates.all()]
+        """A session for this one case; every member holding a ballot votes for it."""
         city_council = task.step.approver_rule == ApproverRule.COUNCIL
         session = services.council_session_open(
-            by=self.person("HP.SNV.BTDKT", Role.MEMBER) if city_council else members[0],
+            by=self.person("HP.SNV.BTDKT", Role.MEMBER) if city_council else task.candidates.first().user,
             title=f"Phiên họp xét {task.step.name.lower()}",
             tasks=[task],
             closes_at=timezone.now() + timedelta(days=7),
         )
         item = session.items.get()
-        for member in members:
+        for member in get_user_model().objects.filter(pk__in=ballot_holders(session)).order_by("pk"):
             services.council_vote(session_id=session.pk, by=member, choices={item.pk: Ballot.Choice.YES})
 
     def upload(self, nomination, code, by, *, revision=False):

@@ -194,6 +194,14 @@ class AwardForm(models.Model):
     council_failed_quorum = models.CharField(
         _("without quorum the case goes"), max_length=10, choices=FailedQuorum.choices, default=FailedQuorum.BACK
     )
+    council_recuse_own_unit = models.BooleanField(
+        _("council members of the proposing unit do not vote on its cases"),
+        default=False,
+        help_text=_(
+            "The nominee never votes on their own case; with this set, neither does any council member who "
+            "belongs to the proposing unit on the session's day."
+        ),
+    )
     notes = models.TextField(_("notes"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 

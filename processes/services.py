@@ -62,7 +62,7 @@ from workflow.calendar import due_at as working_due_at
 from workflow.errors import ActionNotAllowed, StepClosed
 from workflow.models import ApprovalTask, StepAction, StepKind, VoteItem, VoteSession
 from workflow.process_templates import template_version_for
-from workflow.voting import outcome_action, session_open, vote_cast
+from workflow.voting import outcome_action, session_open, session_tally_due, vote_cast
 
 #: Transition method → the verb of its audit action ``processes.nomination.<verb>``.
 AUDIT_VERBS = {
@@ -1139,6 +1139,9 @@ def council_session_open(*, by, title: str, tasks, closes_at) -> VoteSession:
 
 
 def council_vote(*, session_id: int, by, choices: dict[int, str]) -> None:
-    """A member's secret ballot; the last ballot (or the closing time) tallies the session."""
+    """A member's secret ballot, sealed, in a transaction of its own; after the last ballot the
+    session is tallied in another (the closing time's timers tally it otherwise), so that no ballot
+    row shares a transaction with a receipt. Call it outside any transaction to keep them apart."""
     with transaction.atomic():
         vote_cast(session_id=session_id, by=by, choices=choices)
+    session_tally_due(session_id=session_id)

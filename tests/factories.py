@@ -269,10 +269,11 @@ def approve_until(nomination, code: str | None = None):
 
 
 def hold_session(task, *, choice="yes", voters=None, by=None, closes_in=timedelta(days=7)):
-    """A council session for one case's vote step; ``voters`` (default: every member) vote ``choice``."""
+    """A council session for one case's vote step; ``voters`` (default: every member holding a
+    ballot) vote ``choice``."""
     from processes import services
+    from workflow.voting import ballot_holders
 
-    members = holders(task)
     board = User.objects.filter(username="board_officer").first()
     session = services.council_session_open(
         by=by or board or User.objects.get(username="admin"),
@@ -281,6 +282,7 @@ def hold_session(task, *, choice="yes", voters=None, by=None, closes_in=timedelt
         closes_at=timezone.now() + closes_in,
     )
     item = session.items.get()
+    members = User.objects.filter(pk__in=ballot_holders(session)).order_by("pk")
     for member in members if voters is None else voters:
         services.council_vote(session_id=session.pk, by=member, choices={item.pk: choice})
     return session
@@ -302,7 +304,11 @@ def close_voting(session):
     from viewflow.workflow.status import STATUS
     from viewflow.workflow.timers import fire_due_timers
 
+    from workflow.tasks import fire_timers
+
     Task.objects.filter(process=session, flow_task_type="TIMER", status=STATUS.SCHEDULED).update(
         scheduled=timezone.now()
     )
-    return fire_due_timers()
+    fired = fire_due_timers()
+    fire_timers()  # the tally, due once the last ballot's timer has fired (beat's run does both)
+    return fired

@@ -309,7 +309,17 @@ class VoteItemInline(ReadOnlyAdminMixin, admin.TabularInline):
     """The agenda with each case's rules and, once the session closed, its tally (never a ballot)."""
 
     model = VoteItem
-    fields = ("subject_label", "quorum_percent", "threshold_percent", "threshold_of", "yes", "no", "abstain", "outcome")
+    fields = (
+        "subject_label",
+        "eligible_count",
+        "quorum_percent",
+        "threshold_percent",
+        "threshold_of",
+        "yes",
+        "no",
+        "abstain",
+        "outcome",
+    )
     readonly_fields = fields
 
 

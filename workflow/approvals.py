@@ -9,7 +9,8 @@ is a class with:
 - ``assign(process, step, day) -> StepAssignment``: who holds ``step`` on ``day``; raises a
   ``WorkflowError`` (with ``unit_id``/``unit_label`` if known) when nobody does;
 - ``flags(process) -> set[str]``: the marks of the case that optional steps ask for
-  (``TemplateStep.condition``).
+  (``TemplateStep.condition``);
+- for council sessions, the methods of ``workflow.voting.VotingSubject``.
 
 Locking: every write runs under ``approval_lock(process_pk)`` (a row lock on the process), and the
 caller's transaction; entry points (views, tasks, commands) open it, these functions never open a

@@ -13,8 +13,15 @@ the case's start date. ``posting`` waits, as a viewflow timer fired by ``fire_du
 end of a public posting window. The product's row for each task (``ApprovalTask``) keeps the step,
 scope, due time and decision; decisions are taken by ``workflow.approvals.approval_decide``.
 
-CouncilFlow: a session splits into one ballot task per council member, each closed by its vote
-or by the session's closing time (a timer), joined, then tallied (``workflow.voting``).
+CouncilFlow::
+
+    start ─▶ split ─▶ ballot (one per member with a ballot) ─(vote, or closing time)─▶ join
+          ─▶ tally_due (timer, due at once) ─▶ tally ─▶ end
+
+Each ballot is closed by its member's vote or by the session's closing time (a timer). Once all are
+in, ``tally_due`` waits so that the tally runs in a transaction of its own, never in a voter's:
+fired at once by the service that took the last vote (``workflow.voting.session_tally_due``), or by
+the timer dispatcher if that process died meanwhile; the tally is ``workflow.voting.session_tally``.
 Nodes never write the subject's state: they call the adapter, which calls the domain's services.
 """
 
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.http import HttpResponseNotFound
+from django.utils import timezone
 from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
@@ -127,7 +135,7 @@ class ApprovalFlow(flow.Flow):
 class BallotSplitActivation(SplitActivation):
     @Activation.status.super()
     def activate(self):
-        """One ballot task per council member of the session."""
+        """One ballot task per member holding a ballot (conflicted on every case: none)."""
         (ballot, _case, _source) = self.flow_task._branches[0]
         for member_id in self.process.data["members"]:
             self.next_tasks.append((ballot, {"member": member_id}))
@@ -149,7 +157,8 @@ class CouncilFlow(flow.Flow):
         .OnTimeout(this.closing_time, this.join)
         .Next(this.join)
     )
-    join = flow.Join().Next(this.tally)
+    join = flow.Join().Next(this.tally_due)
+    tally_due = flow.Timer(this.counting_time).Next(this.tally)
     tally = flow.Function(this.count).Next(this.end)
     end = flow.End()
 
@@ -163,6 +172,9 @@ class CouncilFlow(flow.Flow):
 
     def closing_time(self, activation):
         return activation.process.closes_at
+
+    def counting_time(self, activation):
+        return timezone.now()
 
     def count(self, activation):
         from workflow.voting import session_tally

@@ -478,10 +478,13 @@ class FailedQuorum(models.TextChoices):
 
 
 class VoteSession(Process):
-    """A council sitting: the cases awaiting the council, one ballot task per member, a closing time.
+    """A council sitting: the cases awaiting the council, one ballot task per member who may vote on
+    at least one of them, a closing time.
 
-    Secret ballot: choices are kept in ``Ballot`` rows that name no voter (random keys, no time);
-    ``BallotReceipt`` records only that a member voted. Tallies are written when the session closes.
+    ``member_count``: the council's members on the day the session opened (its roster); who holds a
+    ballot is in ``data["members"]``. Secret ballot: a vote is kept sealed (``SealedBallot``) until the
+    tally, which writes the choices as ``Ballot`` rows naming no voter, in random order, in its own
+    transaction; ``BallotReceipt`` records only that a member voted.
     """
 
     title = models.CharField(_("title"), max_length=255)
@@ -494,6 +497,11 @@ class VoteSession(Process):
     closes_at = models.DateTimeField(_("voting closes at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     member_count = models.PositiveSmallIntegerField(_("members"))
+
+    @property
+    def ballot_count(self) -> int:
+        """How many members hold a ballot (those conflicted on every case hold none)."""
+        return len(self.data.get("members", []))
 
     class Meta:
         verbose_name = _("council session")
@@ -508,7 +516,8 @@ class VoteSession(Process):
 
 
 class VoteItem(models.Model):
-    """One case on a session's agenda, with the rules of its award form and, once closed, its tally."""
+    """One case on a session's agenda, with the rules of its award form, how many members may vote on
+    it and, once closed, its tally."""
 
     class Outcome(models.TextChoices):
         PASSED = "passed", _("Passed")
@@ -524,6 +533,13 @@ class VoteItem(models.Model):
     threshold_percent = models.PositiveSmallIntegerField(_("threshold (percent)"))
     threshold_of = models.CharField(_("threshold counts"), max_length=10, choices=VoteRules.choices)
     failed_quorum = models.CharField(_("without quorum"), max_length=10, choices=FailedQuorum.choices)
+    eligible_count = models.PositiveSmallIntegerField(
+        _("eligible voters"),
+        help_text=_(
+            "Members of the council on the session's day who may vote on this case: its quorum and "
+            "threshold are counted over them."
+        ),
+    )
     yes = models.PositiveSmallIntegerField(_("for"), null=True, blank=True)
     no = models.PositiveSmallIntegerField(_("against"), null=True, blank=True)
     abstain = models.PositiveSmallIntegerField(_("abstentions"), null=True, blank=True)
@@ -538,8 +554,48 @@ class VoteItem(models.Model):
         return self.subject_label
 
 
+class VoteRecusal(models.Model):
+    """A member of the session's roster who does not vote on one case, and why (a conflict of interest)."""
+
+    class Reason(models.TextChoices):
+        SUBJECT = "subject", _("the case is about them")
+        UNIT = "unit", _("member of the proposing unit")
+
+    item = models.ForeignKey(VoteItem, on_delete=models.CASCADE, related_name="recusals", verbose_name=_("case"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
+
+    class Meta:
+        verbose_name = _("recusal")
+        verbose_name_plural = _("recusals")
+        constraints = [models.UniqueConstraint(fields=["item", "user"], name="vote_recusal_once")]
+
+    def __str__(self):
+        return f"{self.user} · {self.item_id}"
+
+
+class SealedBallot(models.Model):
+    """A member's ballot between their vote and the tally: encrypted (``workflow.ballot_seal``) with a
+    key kept outside the database, naming no voter, no time. Written in the voter's transaction beside
+    their receipt; the tally opens every sealed ballot of the session, writes the choices as ``Ballot``
+    rows in random order and deletes these."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(VoteSession, on_delete=models.CASCADE, related_name="sealed_ballots")
+    payload = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("sealed ballot")
+        verbose_name_plural = _("sealed ballots")
+
+    def __str__(self):
+        return str(self.id)
+
+
 class Ballot(models.Model):
-    """One member's choice on one case. Deliberately without voter and time: the key is random."""
+    """One member's choice on one case, written by the tally. Deliberately without voter and time: the
+    key is random, and every ballot of a session is inserted at once, shuffled, by the tally's own
+    transaction, so neither order nor transaction ties a choice to a receipt."""
 
     class Choice(models.TextChoices):
         YES = "yes", _("For")

@@ -3,9 +3,21 @@
 from celery import shared_task
 from viewflow.workflow.timers import fire_due_timers
 
+#: How many times one run fires the timers that became due while it fired others.
+ROUNDS = 5
+
 
 @shared_task(name="workflow.fire_due_timers", ignore_result=True)
 def fire_timers() -> int:
     """Fire viewflow's due timers: posting windows ending, council sessions reaching their closing
-    time. Run every minute by beat (a django-celery-beat row made by a data migration)."""
-    return fire_due_timers()
+    time, a session's tally once its ballots are all in. Run every minute by beat (a
+    django-celery-beat row made by a data migration). A timer may make another one due at once (the
+    last ballot's closing time makes the tally due): it fires again until none is due, a few rounds
+    at most."""
+    fired = 0
+    for _round in range(ROUNDS):
+        now_fired = fire_due_timers()
+        fired += now_fired
+        if not now_fired:
+            break
+    return fired

@@ -1,46 +1,85 @@
-"""Council sessions: secret ballots on the cases awaiting a council vote step.
+"""Council sessions: secret ballots on the cases awaiting a council vote step, counted per case.
 
-The Board opens a session for cases whose open step is a vote step of one council; each member
-then holds one ballot task (``CouncilFlow.ballot``) with a choice per case. A ballot stores each
-choice in a ``Ballot`` row with a random key and neither voter nor time; the member's task, their
-``BallotReceipt`` and the audit entry record only that they voted. When every member has voted,
-or the closing time passes (a viewflow timer fired by ``fire_due_timers()``), the session is
-tallied: per case, quorum (a share of all members), then the threshold (a share of all members or
-of votes cast), each case's rules copied from its award form when the session opened. The
-subject's adapter then applies each outcome to its case (``vote_decided``): passed moves the case
-on, not passed rejects it, no quorum sends it back to the Board (or rejects it, as configured).
+The Board opens a session for cases whose open step is a vote step of one council. The roster is
+the council's membership on the day the session opens, asked of the subject's adapter (never the
+vote steps' candidates, resolved when each step opened); a member conflicted on a case (the
+adapter says who: the nominee, members of the proposing unit where the award form says so) has no
+choice on it (a ``VoteRecusal``), and a member conflicted on every case gets no ballot. Each member
+with a ballot holds one task (``CouncilFlow.ballot``) with a choice per case they may vote on.
+
+Secrecy: the voter's transaction writes their receipt (``BallotReceipt``: that they voted) and
+their choices sealed (``SealedBallot``, encrypted with a key kept outside the database, naming no
+voter, no time). When every ballot is in, or the closing time passes (viewflow timers fired by
+``fire_due_timers()``), the session's tally timer falls due; the tally runs in a transaction of its
+own (``session_tally_due``, right after the last vote; else the timer dispatcher): it opens every
+sealed ballot, writes the choices as ``Ballot`` rows in random order with random keys, deletes the
+sealed ones, and counts each case: quorum (a share of the members eligible for that case), then the
+threshold (a share of those members or of votes cast), the rules copied from its award form when
+the session opened. The subject's adapter then applies each outcome (``vote_decided``): passed moves
+the case on, not passed rejects it, no quorum sends it back to the Board (or rejects it).
 """
 
 from __future__ import annotations
 
+import logging
 import random
-from datetime import datetime
+from collections.abc import Collection
+from datetime import date, datetime
+from typing import Protocol, runtime_checkable
 
+from django.contrib.auth import get_user_model
+from django.db import DatabaseError
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.exceptions import FlowLockFailed
+from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from workflow.approvals import subject_adapter
 from workflow.audit import audit_append
+from workflow.ballot_seal import BallotBoxError, nonce_of, seal, unseal
 from workflow.errors import StepBusy, StepClosed, WorkflowError
 from workflow.models import (
     ApprovalTask,
     Ballot,
     BallotReceipt,
     FailedQuorum,
+    SealedBallot,
     StepKind,
     VoteItem,
+    VoteRecusal,
     VoteRules,
     VoteSession,
 )
+
+logger = logging.getLogger(__name__)
 
 ACTIVE = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 
 class VoteError(WorkflowError):
     default_message = _("The vote could not be recorded.")
+
+
+@runtime_checkable
+class VotingSubject(Protocol):
+    """What the council sessions ask of the subject's adapter (``settings.WORKFLOW_SUBJECT``)."""
+
+    def label(self, *, process) -> str:
+        """The case as the agenda names it."""
+
+    def vote_rules(self, *, process) -> dict:
+        """quorum_percent, threshold_percent, threshold_of, failed_quorum of the case."""
+
+    def council_members(self, *, unit_id: int, day: date) -> list[int]:
+        """The ids of the users who sit on the council ``unit_id`` on ``day``: the session's roster."""
+
+    def vote_conflicts(self, *, process, members: Collection[int], day: date) -> dict[int, str]:
+        """Which of ``members`` may not vote on the case, each with a ``VoteRecusal.Reason``."""
+
+    def vote_decided(self, *, item: VoteItem) -> None:
+        """Apply a tallied case's outcome to its vote step."""
 
 
 def _flow():
@@ -60,8 +99,9 @@ def awaiting_council(*, council_unit_id: int | None = None):
 
 
 def session_open(*, by, title: str, tasks: list[ApprovalTask], closes_at: datetime) -> VoteSession:
-    """Put ``tasks`` (open vote steps of one council) on a new session's agenda; each member gets a
-    ballot task at once. The caller checks that ``by`` may (the Board) and opens the transaction."""
+    """Put ``tasks`` (open vote steps of one council) on a new session's agenda; each member of the
+    council that day who may vote on at least one case gets a ballot task at once. The caller checks
+    that ``by`` may (the Board) and opens the transaction."""
     title = (title or "").strip()
     if not title:
         raise VoteError(_("Give the session a title."))
@@ -72,29 +112,43 @@ def session_open(*, by, title: str, tasks: list[ApprovalTask], closes_at: dateti
     ids = [task.pk for task in tasks]
     # Two officers putting one case on two agendas at once: the second waits here, then finds it taken.
     list(ApprovalTask.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
-    waiting = list(awaiting_council().filter(pk__in=ids).prefetch_related("candidates__user"))
+    waiting = list(awaiting_council().filter(pk__in=ids))
     if len(waiting) != len(set(ids)):
         raise VoteError(_("A chosen case is no longer waiting for the council, or is on another session's agenda."))
     councils = {task.unit_id for task in waiting}
     if len(councils) != 1 or None in councils:
         raise VoteError(_("All cases of a session must await the same council."))
-    members = sorted({candidate.user_id for task in waiting for candidate in task.candidates.all()})
-    if not members:
-        raise VoteError(_("The council has no members to vote."))
     adapter = subject_adapter()
+    council_unit_id = waiting[0].unit_id
+    day = timezone.localdate()
+    roster = list(dict.fromkeys(adapter.council_members(unit_id=council_unit_id, day=day)))
+    if not roster:
+        raise VoteError(_("The council has no members to vote."))
+    conflicts = {}
+    for task in waiting:
+        found = adapter.vote_conflicts(process=task.process, members=roster, day=day)
+        conflicts[task.pk] = {user_id: reason for user_id, reason in found.items() if user_id in roster}
+        if len(conflicts[task.pk]) == len(roster):
+            raise VoteError(
+                _("No member of the council may vote on “%(case)s”: every member has a conflict of interest.")
+                % {"case": adapter.label(process=task.process)}
+            )
+    voters = [user_id for user_id in roster if any(user_id not in conflicts[task.pk] for task in waiting)]
     session = _flow().start.run(
         title=title[:255],
-        council_unit_id=waiting[0].unit_id,
+        council_unit_id=council_unit_id,
         council_label=waiting[0].unit_label,
         opened_by=by,
         opened_at=timezone.now(),
         closes_at=closes_at,
-        member_count=len(members),
-        members=members,
+        member_count=len(roster),
+        members=voters,
     )
+    usernames = dict(get_user_model()._default_manager.filter(pk__in=roster).values_list("pk", "username"))
+    recused = {}
     for task in waiting:
         rules = adapter.vote_rules(process=task.process)
-        VoteItem.objects.create(
+        item = VoteItem.objects.create(
             session=session,
             approval_task=task,
             subject_label=adapter.label(process=task.process)[:255],
@@ -102,12 +156,24 @@ def session_open(*, by, title: str, tasks: list[ApprovalTask], closes_at: dateti
             threshold_percent=rules["threshold_percent"],
             threshold_of=rules["threshold_of"],
             failed_quorum=rules["failed_quorum"],
+            eligible_count=len(roster) - len(conflicts[task.pk]),
         )
+        VoteRecusal.objects.bulk_create(
+            VoteRecusal(item=item, user_id=user_id, reason=reason) for user_id, reason in conflicts[task.pk].items()
+        )
+        if conflicts[task.pk]:
+            recused[str(task.pk)] = {usernames[user_id]: reason for user_id, reason in conflicts[task.pk].items()}
     audit_append(
         subject=session,
         actor=by,
         action="workflow.vote.session_opened",
-        data={"cases": len(waiting), "members": len(members), "closes_at": closes_at.isoformat()},
+        data={
+            "cases": len(waiting),
+            "members": len(roster),
+            "ballots": len(voters),
+            "recused": recused,
+            "closes_at": closes_at.isoformat(),
+        },
     )
     return session
 
@@ -115,6 +181,11 @@ def session_open(*, by, title: str, tasks: list[ApprovalTask], closes_at: dateti
 def ballot_task(session: VoteSession, user):
     """``user``'s open ballot task in ``session``, or None."""
     return session.task_set.filter(flow_task=_flow().ballot, owner_id=user.pk, status__in=ACTIVE).order_by("pk").first()
+
+
+def ballot_holders(session: VoteSession) -> list[int]:
+    """The ids of the members who hold (or held) a ballot in ``session``."""
+    return list(session.task_set.filter(flow_task=_flow().ballot).order_by("pk").values_list("owner_id", flat=True))
 
 
 def open_ballots(user) -> list[VoteSession]:
@@ -126,26 +197,48 @@ def open_ballots(user) -> list[VoteSession]:
     )
 
 
+def recusals_of(session: VoteSession, user) -> dict[int, str]:
+    """The cases of ``session`` ``user`` does not vote on: item id → ``VoteRecusal.Reason``."""
+    return dict(VoteRecusal.objects.filter(item__session=session, user_id=user.pk).values_list("item_id", "reason"))
+
+
+def ballot_refusal(session: VoteSession, user) -> WorkflowError | None:
+    """Why ``user`` may not vote in ``session`` now (closed, already voted, no ballot), or None."""
+    if session.is_closed or timezone.now() >= session.closes_at:
+        return StepClosed(_("Voting in this session has closed."))
+    if BallotReceipt.objects.filter(session=session, user_id=user.pk).exists():
+        return StepClosed(_("You have already voted in this session."))
+    if ballot_task(session, user) is None:
+        return VoteError(_("You have no ballot in this session."))
+    return None
+
+
 def vote_cast(*, session_id: int, by, choices: dict[int, str]) -> None:
-    """Record ``by``'s ballot: a choice (yes, no, abstain) for every case on the agenda, once."""
+    """Record ``by``'s ballot: a choice (yes, no, abstain) for every case on the agenda they may vote
+    on, once. The choices are sealed; the receipt says only that ``by`` voted."""
     flow = _flow()
     try:
         with flow.lock(session_id):
             session = VoteSession.objects.get(pk=session_id)
-            if session.is_closed or timezone.now() >= session.closes_at:
-                raise StepClosed(_("Voting in this session has closed."))
-            if BallotReceipt.objects.filter(session=session, user=by).exists():
-                raise StepClosed(_("You have already voted in this session."))
-            task = ballot_task(session, by)
-            if task is None:
-                raise VoteError(_("You have no ballot in this session."))
-            items = list(session.items.all())
-            wanted = {item.pk for item in items}
+            refusal = ballot_refusal(session, by)
+            if refusal is not None:
+                raise refusal
+            items = {item.pk: item for item in session.items.all()}
+            recused = recusals_of(session, by)
+            conflicted = sorted(set(choices) & set(recused))
+            if conflicted:
+                raise VoteError(
+                    _("You do not vote on “%(case)s”: %(reason)s.")
+                    % {
+                        "case": items[conflicted[0]].subject_label,
+                        "reason": VoteRecusal.Reason(recused[conflicted[0]]).label,
+                    }
+                )
+            wanted = set(items) - set(recused)
             if set(choices) != wanted or any(choice not in Ballot.Choice.values for choice in choices.values()):
                 raise VoteError(_("Choose for, against or abstain for every case on the agenda."))
-            ballots = [Ballot(item_id=item_id, choice=choice) for item_id, choice in choices.items()]
-            random.SystemRandom().shuffle(ballots)
-            Ballot.objects.bulk_create(ballots)
+            task = ballot_task(session, by)
+            SealedBallot.objects.create(session=session, payload=seal(session_id=session.pk, choices=choices))
             BallotReceipt.objects.create(session=session, user=by, voted_at=timezone.now())
             audit_append(subject=session, actor=by, action="workflow.vote.cast")
             activation = task.flow_task.activation_class(task)
@@ -155,10 +248,60 @@ def vote_cast(*, session_id: int, by, choices: dict[int, str]) -> None:
         raise StepBusy() from None
 
 
-def tally(item: VoteItem, *, members: int) -> dict:
+def session_tally_due(*, session_id: int) -> bool:
+    """Tally ``session_id`` now if its ballots are all in (every one cast, or the closing time passed).
+
+    Called after the last vote's transaction committed, so the tally runs in a transaction of its
+    own and no ballot it writes shares one with a receipt. Should it never run (the process died in
+    between), the sealed ballots are safe and the timer dispatcher (beat, every minute) tallies.
+    """
+    task = Task.objects.filter(process_id=session_id, flow_task=_flow().tally_due, status=STATUS.SCHEDULED).first()
+    if task is None:
+        return False
+    try:
+        with task.activation() as activation:
+            if not activation.start.can_proceed():
+                return False
+            activation.start()
+            activation.execute()
+    except (FlowLockFailed, DatabaseError):
+        logger.exception("Session %s: tally left to the timer dispatcher", session_id)
+        return False
+    return True
+
+
+def _open_ballot_box(session: VoteSession) -> None:
+    """Turn the session's sealed ballots into ``Ballot`` rows: every choice in one random order, with
+    random keys, inserted together; the sealed ones are deleted."""
+    sealed = list(SealedBallot.objects.filter(session=session).values_list("pk", "payload"))
+    payloads = [bytes(payload) for _pk, payload in sealed]
+    receipts = session.receipts.count()
+    # One sealed ballot per receipt, none stored twice: none added, copied or taken out. (A session
+    # begun before ballots were sealed already holds the first ones as Ballot rows.)
+    if Ballot.objects.filter(item__session=session).exists():
+        whole = len(payloads) <= receipts
+    else:
+        whole = len(payloads) == receipts
+    if not whole or len({nonce_of(payload) for payload in payloads}) != len(payloads):
+        raise BallotBoxError()
+    items = set(session.items.values_list("pk", flat=True))
+    ballots = []
+    for payload in payloads:
+        choices = unseal(session_id=session.pk, payload=payload)
+        if not set(choices) <= items:
+            raise BallotBoxError()
+        ballots += [Ballot(item_id=item_id, choice=choice) for item_id, choice in choices.items()]
+    random.SystemRandom().shuffle(ballots)
+    Ballot.objects.bulk_create(ballots)
+    SealedBallot.objects.filter(pk__in=[pk for pk, _payload in sealed]).delete()
+
+
+def tally(item: VoteItem) -> dict:
+    """Count one case over the members eligible to vote on it."""
     counts = dict(item.ballots.values_list("choice").annotate(n=Count("id")).values_list("choice", "n"))
     yes, no, abstain = (counts.get(choice, 0) for choice in Ballot.Choice.values)
     cast = yes + no + abstain
+    members = item.eligible_count
     if members == 0 or cast * 100 < item.quorum_percent * members:
         outcome = VoteItem.Outcome.NO_QUORUM
     else:
@@ -169,13 +312,14 @@ def tally(item: VoteItem, *, members: int) -> dict:
 
 
 def session_tally(session: VoteSession) -> None:
-    """Close the session (every member voted, or the closing time came) and apply each outcome."""
+    """Close the session (its ballots are all in), open the ballot box and apply each case's outcome."""
     session.closed_at = timezone.now()
     session.save(update_fields=["closed_at"])
+    _open_ballot_box(session)
     adapter = subject_adapter()
     results = {}
     for item in session.items.select_related("approval_task"):
-        for name, value in tally(item, members=session.member_count).items():
+        for name, value in tally(item).items():
             setattr(item, name, value)
         item.save(update_fields=["yes", "no", "abstain", "outcome"])
         results[item.pk] = item.outcome

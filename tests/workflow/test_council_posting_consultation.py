@@ -43,10 +43,12 @@ from workflow.models import (
     Ballot,
     BallotReceipt,
     ProcessTemplate,
+    SealedBallot,
     StepKind,
     VoteItem,
     VoteSession,
 )
+from workflow.tasks import fire_timers
 from workflow.voting import VoteError, awaiting_council
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -254,7 +256,9 @@ def test_a_ballot_is_secret_and_the_tally_is_hidden_until_the_session_closes(org
     item.refresh_from_db()
     assert (item.yes, item.no, item.abstain, item.outcome) == (None, None, None, "")
     assert not reload(session).is_closed
-    assert sorted(Ballot.objects.filter(item=item).values_list("choice", flat=True)) == sorted(choices)
+    # Until the tally the ballots stay sealed: no choice is stored in the clear.
+    assert not Ballot.objects.exists()
+    assert SealedBallot.objects.filter(session=session).count() == 6
     assert set(BallotReceipt.objects.filter(session=session).values_list("user_id", flat=True)) == {
         user.pk for user in members[:6]
     }
@@ -266,12 +270,14 @@ def test_a_ballot_is_secret_and_the_tally_is_hidden_until_the_session_closes(org
             vote(session, [stranger], ["yes"])
     with pytest.raises(VoteError, match="every case"):
         services.council_vote(session_id=session.pk, by=members[6], choices={})
-    assert Ballot.objects.filter(item=item).count() == 6
+    assert SealedBallot.objects.filter(session=session).count() == 6
 
     vote(session, [members[6]], ["yes"])  # the last ballot closes the session
 
     item.refresh_from_db()
     assert (item.yes, item.no, item.abstain, item.outcome) == (5, 1, 1, PASSED)
+    assert sorted(Ballot.objects.filter(item=item).values_list("choice", flat=True)) == sorted([*choices, "yes"])
+    assert not SealedBallot.objects.exists()
     assert reload(session).is_closed
     with pytest.raises(StepClosed, match="closed"):
         vote(session, [members[1]], ["yes"])
@@ -313,7 +319,9 @@ def test_the_closing_time_closes_the_session_with_the_ballots_cast_so_far(org, c
     assert session.items.get().outcome == ""
 
     clock(closes_at)
-    assert fire_due_timers() == 2
+    assert fire_due_timers() == 2  # the two unvoted ballots: their closing makes the tally due
+    assert not reload(session).is_closed
+    assert fire_timers() == 1  # beat's run fires it too
 
     assert reload(session).closed_at == closes_at
     item = session.items.get()
@@ -338,7 +346,8 @@ def test_a_ballot_after_the_closing_time_is_refused_even_before_the_timers_have_
     clock(local(2026, 3, 6, 17, 30))  # the dispatcher has not run yet
     with pytest.raises(StepClosed):
         vote(session, [members[5]], ["no"])
-    assert Ballot.objects.filter(item__session=session).count() == 5
+    assert SealedBallot.objects.filter(session=session).count() == 5
+    assert BallotReceipt.objects.filter(session=session).count() == 5
 
 
 def test_only_the_board_or_the_councils_secretariat_opens_a_session(org):
@@ -355,10 +364,12 @@ def test_only_the_board_or_the_councils_secretariat_opens_a_session(org):
 
     session = session_for(org, task, by=secretary)
 
-    assert (session.opened_by, session.council_unit_id, session.member_count) == (secretary, org.council.pk, 7)
+    # The roster is the council's membership on the session's day: its secretary, who joined after the
+    # case reached the council, sits on it and votes too.
+    assert (session.opened_by, session.council_unit_id, session.member_count) == (secretary, org.council.pk, 8)
     assert session.items.get().approval_task_id == task.pk
     opened = audit_entries_for(session).get(action="workflow.vote.session_opened")
-    assert (opened.actor, opened.data["cases"], opened.data["members"]) == (secretary, 1, 7)
+    assert (opened.actor, opened.data["cases"], opened.data["members"]) == (secretary, 1, 8)
 
 
 def test_a_case_is_on_one_open_session_at_a_time(org):

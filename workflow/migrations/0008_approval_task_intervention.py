@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workflow', '0006_beat_fire_timers'),
+        ('workflow', '0007_council_votes_per_case_sealed_ballots'),
     ]
 
     operations = [

@@ -19,7 +19,7 @@ def switch_off_rules_that_cannot_be_evaluated(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('processes', '0005_nominee_name_one_line'),
+        ('processes', '0006_award_form_council_recuse_own_unit'),
     ]
 
     operations = [
