@@ -154,7 +154,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "processes.passwords.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -239,9 +239,8 @@ else:
     # apply here): what a killed worker had taken is republished by the sweeper.
     CELERY_WORKER_PREFETCH_MULTIPLIER = 64
     # Any process may publish (a shell, a management command), not only those `make run` starts.
-    _private_folder(VAR_DIR)
-    for _folder in (_broker_dir / "queue", _broker_dir / "control"):
-        _folder.mkdir(parents=True, exist_ok=True)
+    for _folder in (VAR_DIR, _broker_dir, _broker_dir / "queue", _broker_dir / "control"):
+        _private_folder(_folder)
 CELERY_TASK_IGNORE_RESULT = True
 
 # --- email ----------------------------------------------------------------------------------------

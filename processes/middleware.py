@@ -20,11 +20,6 @@ class ChosenLanguageMiddleware(LocaleMiddleware):
         request.LANGUAGE_CODE = translation.get_language()
 
 
-def _signed_in(request) -> bool:
-    user = getattr(request, "user", None)
-    return user is not None and user.is_authenticated
-
-
 class SecurityHeadersMiddleware:
     """``Permissions-Policy`` on every response, and no caching of anything a signed-in user is sent.
 
@@ -39,6 +34,7 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         if settings.PERMISSIONS_POLICY:
             response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
-        if _signed_in(request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
             add_never_cache_headers(response)
         return response

@@ -71,6 +71,8 @@ def test_a_wrong_old_password_or_a_weak_new_one_is_explained_in_vietnamese(offic
     page = response.content.decode()
     assert response.status_code == 200
     assert "Mật khẩu cũ không chính xác" in page
+    assert "Mật khẩu quá ngắn: phải có ít nhất 8 ký tự." in page
+    assert "Mật khẩu này hoàn toàn là số." in page
     assert "Đổi mật khẩu" in page
     assert logs_in("officer", "pw")
 
