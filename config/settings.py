@@ -4,8 +4,10 @@ With nothing set, the project runs embedded: SQLite in WAL mode and kombu's serv
 broker under ``var/``. ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and Redis.
 """
 
+import contextlib
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -26,12 +28,30 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _private_folder(path: Path) -> Path:
+    """Create ``path`` readable by this account only (0700); a folder that exists keeps its mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=0o700)
+    return path
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty and readable by this account only (0600), unless it exists."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _embedded_secret_key(name: str = "secret_key") -> str:
     """A per-installation key kept under var/ (created once, 0600), so the embedded run needs no
     configuration and no secret ever lives in the repository."""
     path = VAR_DIR / name
     if not path.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        _private_folder(VAR_DIR)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(50))
@@ -51,6 +71,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "axes",
     "workflow",
     "processes",
     "notifications",
@@ -61,14 +82,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "processes.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "processes.middleware.SecurityHeadersMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a refused log-in into the lockout page (processes/login_throttle.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -106,6 +131,9 @@ SQLITE_OPTIONS = {
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
 else:
+    # SQLite would create the file 0644, and its -wal and -shm files take the file's mode: it is made
+    # here first, empty (an empty file is an empty database) and private.
+    _private_file(_private_folder(VAR_DIR) / "db.sqlite3")
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -119,15 +147,41 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- authentication -------------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked account or address before any password is checked (processes/login_throttle.py).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "processes.passwords.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "processes:nomination-list"
 LOGOUT_REDIRECT_URL = "login"
+
+# Log-in throttling (django-axes, counted in the database). An office shares one NAT address: a typo
+# followed by a successful log-in clears that account's failures, so the address counts only failures
+# nobody resolved, and its limit is several times the account's.
+LOGIN_ACCOUNT_FAILURE_LIMIT = env_int("LOGIN_ACCOUNT_FAILURE_LIMIT", 10)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 50)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_HANDLER = "processes.login_throttle.LoginThrottle"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# LoginThrottle.get_failures counts the parameters over their own limit: one is enough to lock.
+AXES_FAILURE_LIMIT = 1
+AXES_RESET_ON_SUCCESS = False  # LoginThrottle clears the account's failures only
+# Attempts while locked are refused without being counted, so the time the lockout page names holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "processes.login_throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "processes.network.client_address"
+
+# A session ends after this long without a request: saving it on every request moves its expiry on
+# (one UPDATE of the session row per signed-in request, the price of an idle timeout).
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
 
 # --- language and time --------------------------------------------------------------------------
 LANGUAGE_CODE = "vi"
@@ -147,6 +201,9 @@ DOSSIER_MAX_UPLOAD_BYTES = int(float(os.environ.get("DOSSIER_MAX_UPLOAD_MB", "20
 # Django refuses larger bodies before a view sees them; leave room for the form around the file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Stored files and the folders made for them are the application account's alone.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # --- council ballots -------------------------------------------------------------------------------
 # A cast ballot stays sealed (AES-GCM) until its session's tally; the key must never be stored in the
@@ -189,8 +246,8 @@ else:
     # apply here): what a killed worker had taken is republished by the sweeper.
     CELERY_WORKER_PREFETCH_MULTIPLIER = 64
     # Any process may publish (a shell, a management command), not only those `make run` starts.
-    for _folder in (_broker_dir / "queue", _broker_dir / "control"):
-        _folder.mkdir(parents=True, exist_ok=True)
+    for _folder in (VAR_DIR, _broker_dir, _broker_dir / "queue", _broker_dir / "control"):
+        _private_folder(_folder)
 CELERY_TASK_IGNORE_RESULT = True
 
 # --- email ----------------------------------------------------------------------------------------
@@ -202,6 +259,9 @@ EMAIL_BACKEND = os.environ.get(
     else "django.core.mail.backends.filebased.EmailBackend",
 )
 EMAIL_FILE_PATH = VAR_DIR / "mail"
+if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
+    # The backend would make the folder readable by all; the messages hold password-reset links.
+    _private_folder(_private_folder(VAR_DIR) / "mail")
 # A hung mail server must fail a send well within the outbox's 5-minute lease.
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
@@ -224,10 +284,51 @@ NOTIFICATION_ESCALATION_EVERY = int(os.environ.get("NOTIFICATION_ESCALATION_EVER
 NOTIFICATION_CAMPAIGN_OFFSETS = [int(n) for n in env_list("NOTIFICATION_CAMPAIGN_OFFSETS", "10,5,1")]
 
 # --- security -------------------------------------------------------------------------------------
+# Every default keeps the embedded run (http on 127.0.0.1) working; README's "production environment"
+# block turns on what a site served over HTTPS needs, and `check --deploy` then has nothing to say.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT")
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD")
+# Reverse proxies in front of the application, each appending to X-Forwarded-For and setting
+# X-Forwarded-Proto. 0: none, and both headers are the client's own claims, ignored.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+if TRUSTED_PROXIES > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# No page needs inline script or style, another site's resources, or to be framed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Browser features no page uses, refused to the site and anything it might embed.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+)
 
 LOGGING = {
     "version": 1,
@@ -235,4 +336,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    # django-axes reports each failed log-in as a warning; its INFO lines (every check, every clean-up)
+    # would flood the console.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

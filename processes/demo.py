@@ -71,10 +71,11 @@ REGULAR_CAMPAIGN = "HP-2026"
 THEMATIC_CAMPAIGN = "HP-2026-CDS"
 
 # Smallest well-formed PDF; a comment line makes each file's content (and hash) its own.
-PDF_HEAD = b"%PDF-1.4\n"
-PDF_BODY = (
-    b"1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+# A well-formed PDF (uploads are inspected with pypdf); each file gets a comment after it, so no two are alike.
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+    b"xref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \n"
+    b"trailer<</Size 3/Root 1 0 R>>\nstartxref\n96\n%%EOF\n"
 )
 
 # --- reference data ----------------------------------------------------------------------------
@@ -862,7 +863,7 @@ class Story:
         name = DOCUMENT_TYPES[code][1]
         if revision:
             name = name.replace(".pdf", "-bo-sung.pdf")
-        content = PDF_HEAD + f"%thidua demo {nomination.pk} {code} {self.files}\n".encode() + PDF_BODY
+        content = PDF + f"%thidua demo {nomination.pk} {code} {self.files}\n".encode()
         upload = SimpleUploadedFile(name, content, content_type="application/pdf")
         dossier_upload(nomination=nomination, by=by, document_type=self.document_types[code], upload=upload)
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from processes import dossiers, errors
 from processes.models import DocumentType, DossierFile
+from processes.network import client_address
 from processes.permissions import can_view
 from processes.views import visible_nomination_or_404
 
@@ -92,9 +93,7 @@ def dossier_download(request, pk):
         raise Http404
     handle = dossier_file.file.storage.open(dossier_file.file.name, "rb")
     try:
-        dossiers.dossier_download_log(
-            dossier_file=dossier_file, by=request.user, ip_address=request.META.get("REMOTE_ADDR")
-        )
+        dossiers.dossier_download_log(dossier_file=dossier_file, by=request.user, ip_address=client_address(request))
     except BaseException:
         handle.close()
         raise

@@ -9,9 +9,13 @@ disk a file is ``<nomination id>/<random uuid>.<extension of the detected type>`
 from __future__ import annotations
 
 import hashlib
+import io
 import ipaddress
+import logging
+import re
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import filetype
@@ -20,6 +24,8 @@ from django.core.files import File
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 from processes import errors
 from processes.models import DocumentType, DossierDownload, DossierFile, Nomination
@@ -66,6 +72,12 @@ _REFUSED_NAME_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
 
 ACCEPTED_KINDS = _("PDF, Word (DOCX), Excel (XLSX), JPEG and PNG")
 
+#: PDF names that make a reader run code or a program: JavaScript actions (/S /JavaScript, /JS) and the
+#: document's JavaScript name tree (/Names << /JavaScript ... >>), and launch actions (/S /Launch).
+ACTIVE_PDF_NAMES = frozenset({"/JavaScript", "/JS", "/Launch"})
+#: The raw scan decompresses object streams up to this size in all (a compression bomb stops there).
+MAX_OBJECT_STREAMS_BYTES = 64 * 1024 * 1024
+
 
 # --- errors ---------------------------------------------------------------------------------------
 
@@ -109,6 +121,30 @@ def _not_office_document() -> errors.UploadRejected:
     return errors.UploadRejected(
         _("This file is a ZIP archive, not a Word (DOCX) or Excel (XLSX) document. Accepted: %(accepted)s.")
         % {"accepted": ACCEPTED_KINDS}
+    )
+
+
+def _pdf_with_active_content() -> errors.UploadRejected:
+    return errors.UploadRejected(
+        _(
+            "This PDF contains JavaScript or an action that starts a program, which a dossier may not carry. "
+            "Print it again to a new PDF (or scan the paper document), then upload that file."
+        )
+    )
+
+
+def _pdf_locked() -> errors.UploadRejected:
+    return errors.UploadRejected(
+        _(
+            "This PDF is protected by a password, so its content cannot be checked. "
+            "Save or print it again as a PDF without a password, then upload it."
+        )
+    )
+
+
+def _pdf_unreadable() -> errors.UploadRejected:
+    return errors.UploadRejected(
+        _("This PDF is damaged and cannot be checked. Save or print it again as a PDF, then upload it.")
     )
 
 
@@ -216,6 +252,86 @@ def _office_kind(upload: File) -> FileKind:
     return kinds[0]
 
 
+def _check_pdf(upload: File) -> None:
+    """Refuse a PDF carrying JavaScript or a launch action, or one that cannot be inspected.
+
+    pypdf reads every object the cross-reference tables name, those packed in compressed object
+    streams and those of a password-free encryption included, and the names in each are compared
+    (pypdf decodes ``#xx`` escapes). A raw scan of the bytes then finds what a reader repairing a
+    damaged file could still reach though no table names it.
+    """
+    upload.seek(0)
+    data = upload.read()  # at most DOSSIER_MAX_UPLOAD_BYTES, checked before
+    upload.seek(0)
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise _pdf_locked()
+        active = any(name in ACTIVE_PDF_NAMES for name in _pdf_names(reader))
+    except errors.UploadRejected:
+        raise
+    except Exception as exc:  # pypdf meets malformed files with errors of many kinds
+        logging.getLogger(__name__).info("PDF refused as unreadable: %r", exc)
+        raise _pdf_unreadable() from exc
+    if active or any(name in ACTIVE_PDF_NAMES for name in _raw_pdf_names(data)):
+        raise _pdf_with_active_content()
+
+
+def _pdf_names(reader: PdfReader):
+    """Every name (dictionary keys included) in the trailer and in every object the file lists."""
+    objects = [reader.trailer]
+    for generation, numbers in reader.xref.items():
+        objects += [IndirectObject(number, generation, reader) for number in numbers]
+    objects += [IndirectObject(number, 0, reader) for number in reader.xref_objStm]
+    for item in objects:
+        # Each listed object is visited once, here: references inside are not followed.
+        pending = [item.get_object() if isinstance(item, IndirectObject) else item]
+        while pending:
+            value = pending.pop()
+            if isinstance(value, NameObject):
+                yield str(value)
+            elif isinstance(value, DictionaryObject):  # streams too: their dictionary
+                for key, inner in dict.items(value):
+                    yield str(key)
+                    pending.append(inner)
+            elif isinstance(value, ArrayObject):
+                pending.extend(value)
+
+
+#: A stream's data, from the ``stream`` keyword after its dictionary to ``endstream``.
+_RAW_STREAM = re.compile(rb"(>>\s*)stream(?:\r\n|\r|\n)(.*?)endstream", re.S)
+_RAW_NAME = re.compile(rb"/([^\x00\t\n\f\r ()<>\[\]{}/%]*)")
+_RAW_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+
+
+def _raw_names(text: bytes):
+    for match in _RAW_NAME.finditer(text):
+        raw = _RAW_ESCAPE.sub(lambda escape: bytes([int(escape.group(1), 16)]), match.group(1))
+        yield "/" + raw.decode("latin-1")
+
+
+def _raw_pdf_names(data: bytes):
+    """Names found in the bytes outside stream data, and inside the object streams' compressed data.
+
+    Other streams (pages, images, fonts) are skipped: binary data holds "/JS" by chance.
+    """
+    yield from _raw_names(_RAW_STREAM.sub(rb"\1", data))
+    budget = MAX_OBJECT_STREAMS_BYTES
+    for match in _RAW_STREAM.finditer(data):
+        # The stream's dictionary: from its object's "N G obj" header to the "stream" keyword.
+        header = data.rfind(b"obj", max(0, match.start() - 4096), match.start())
+        if header < 0 or "/ObjStm" not in set(_raw_names(data[header : match.start(2)])):
+            continue
+        try:
+            unpacked = zlib.decompressobj().decompress(match.group(2), budget)
+        except zlib.error:
+            continue  # not Flate, or damaged: pypdf judged the listed ones
+        yield from _raw_names(unpacked)
+        budget -= len(unpacked)
+        if budget <= 0:
+            return
+
+
 class _MeasuredStream(File):
     """Hands the upload to the storage chunk by chunk, hashing and counting on the way.
 
@@ -259,6 +375,8 @@ def dossier_upload(*, nomination: Nomination, by, document_type: DocumentType, u
     if upload.size is not None and upload.size > limit:
         raise size_limit_error(size=upload.size)
     kind = _detect_kind(upload)
+    if kind is PDF:
+        _check_pdf(upload)
 
     dossier_file = DossierFile(
         nomination=nomination,

@@ -31,9 +31,11 @@ from workflow.models import StepKind
 User = get_user_model()
 
 # Smallest well-formed files of each accepted type, built in memory.
+# The PDF has its cross-reference table, as every real one does: uploads are inspected with pypdf.
 PDF_BYTES = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    b"xref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \n"
+    b"trailer<</Size 3/Root 1 0 R>>\nstartxref\n96\n%%EOF\n"
 )
 
 

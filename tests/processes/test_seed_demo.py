@@ -88,16 +88,18 @@ def test_verify_audit_passes_after_seeding(seeded):
     assert "verify" in out.getvalue()
 
 
-def test_demo_users_log_in_with_the_printed_password(seeded):
+def test_demo_users_log_in_with_the_printed_password(seeded, rf):
     output = seeded
+    # Log-in throttling (django-axes) needs the request a log-in comes with.
+    request = rf.post("/accounts/login/")
     password = re.search(r"password: (\S+)", output).group(1)
     printed = re.findall(r"^  (\S+)  ", output, flags=re.MULTILINE)
     assert {"admin", "chairman", "vicechairman", "board.officer", "council.member", "head.syt"} <= set(printed)
     assert {"head.bvvd", "secretary.bvvd"} <= set(printed)
     for username in [*printed, "head.ptt", "secretary.ptt"]:
-        assert authenticate(username=username, password=password) is not None, username
-    assert authenticate(username="admin", password=password).is_superuser
-    assert authenticate(username="chairman", password="wrong") is None
+        assert authenticate(request, username=username, password=password) is not None, username
+    assert authenticate(request, username="admin", password=password).is_superuser
+    assert authenticate(request, username="chairman", password="wrong") is None
 
 
 def test_the_plan_is_the_same_on_every_run_and_the_data_ships_with_the_app():
