@@ -63,6 +63,10 @@ class CheckpointError(Exception):
     """The checkpoints on disk do not verify: a new one is not built on them."""
 
 
+class _Vanished(Exception):
+    """A file listed a moment ago was deleted since (by the writer's retention)."""
+
+
 @dataclass(frozen=True)
 class CheckpointProblem:
     file: str
@@ -128,6 +132,8 @@ def _read(file: CheckpointFile) -> _Read:
     """The file's content once its signature checks; ``CheckpointError`` with the reason otherwise."""
     try:
         raw = gzip.decompress(file.path.read_bytes())
+    except FileNotFoundError as exc:
+        raise _Vanished from exc
     except (OSError, EOFError) as exc:
         raise CheckpointError(f"cannot be read ({exc})") from exc
     body, _newline, last = raw.rstrip(b"\n").rpartition(b"\n")
@@ -170,7 +176,18 @@ def checkpoint_load(
     latest full too). ``every_file`` checks every kept file, not only those. Reading stops at the
     first problem: the heads are then those of the files before it, if they include a full.
     """
-    files = checkpoint_files(directory)
+    attempts = 3
+    for attempt in range(1, attempts + 1):
+        files = checkpoint_files(directory)
+        try:
+            return _load(files, every_file=every_file)
+        except _Vanished as exc:  # a writer wrote a full and pruned what was listed: list again
+            if attempt == attempts:
+                return None, [CheckpointProblem(files[-1].path.name, f"files vanish while read ({exc.__cause__})")]
+    raise AssertionError("unreachable")
+
+
+def _load(files: list[CheckpointFile], *, every_file: bool) -> tuple[Checkpoint | None, list[CheckpointProblem]]:
     fulls = [index for index, file in enumerate(files) if file.kind == FULL]
     if not files:
         return None, []

@@ -148,6 +148,30 @@ def test_old_checkpoints_are_deleted_but_the_latest_full_and_those_after_it_are_
     assert checkpoint.heads[label(subject)][0] == 6
 
 
+def test_a_reader_lists_again_when_the_writer_prunes_what_it_had_listed(db, settings, folder, monkeypatch):
+    from workflow import checkpoints
+
+    subject = UserFactory()
+    for _ in range(2):
+        chain_of(subject, length=1)
+        audit_checkpoint_write()
+    listed = checkpoints.checkpoint_files()  # the reader lists #1 and #2 ...
+    settings.AUDIT_CHECKPOINT_RETENTION_DAYS = 0
+    settings.AUDIT_CHECKPOINT_FULL_HOURS = 0
+    chain_of(subject, length=1)
+    audit_checkpoint_write()  # ... then a writer adds the full #3 and prunes #1 and #2
+    assert names(folder) == ["checkpoint-000000003-full.gz"]
+    original, stale = checkpoints.checkpoint_files, [listed]
+    monkeypatch.setattr(
+        checkpoints, "checkpoint_files", lambda directory=None: stale.pop() if stale else original(directory)
+    )
+
+    checkpoint, problems = checkpoint_load()
+
+    assert problems == []
+    assert (checkpoint.number, checkpoint.heads[label(subject)][0]) == (3, 3)
+
+
 def test_recent_checkpoints_are_kept_whatever_their_number(db, settings, folder):
     subject = UserFactory()
     settings.AUDIT_CHECKPOINT_FULL_HOURS = 0
