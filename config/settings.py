@@ -46,7 +46,7 @@ def _private_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-def _embedded_secret_key(name: str = "secret_key") -> str:
+def _embedded_secret(name: str) -> str:
     """A per-installation key kept under var/ (created once, 0600), so the embedded run needs no
     configuration and no secret ever lives in the repository."""
     path = VAR_DIR / name
@@ -58,7 +58,7 @@ def _embedded_secret_key(name: str = "secret_key") -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _embedded_secret_key()
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _embedded_secret("secret_key")
 DEBUG = env_bool("DJANGO_DEBUG")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
@@ -210,11 +210,23 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # database. Production sets it in the environment of the web and worker processes only (any long
 # random string); the embedded run keeps one under var/. Changing it while a session is open makes
 # that session's sealed ballots unreadable: change it between sessions.
-BALLOT_SEAL_KEY = os.environ.get("THIDUA_BALLOT_KEY") or _embedded_secret_key("ballot_key")
+BALLOT_SEAL_KEY = os.environ.get("THIDUA_BALLOT_KEY") or _embedded_secret("ballot_key")
 
 # --- demo data ----------------------------------------------------------------------------------
 # ``manage.py seed_demo`` creates accounts with a published password; production sets this false.
 THIDUA_DEMO_DATA = env_bool("THIDUA_DEMO_DATA", default=True)
+
+# --- audit log ------------------------------------------------------------------------------------
+# The key of the audit log's HMACs and of its checkpoints. Kept out of the database (and away from its
+# backups), so whoever can write the database still cannot forge an entry or a checkpoint.
+AUDIT_KEY = os.environ.get("THIDUA_AUDIT_KEY") or _embedded_secret("audit_key")
+# Signed checkpoints of every chain head, written outside the database (beat, every 5 minutes, when
+# something changed); best on storage the database's administrators cannot write.
+AUDIT_CHECKPOINT_DIR = Path(os.environ.get("AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints")).resolve()
+# A full checkpoint (every chain) at most this often; in between, only the heads that moved.
+AUDIT_CHECKPOINT_FULL_HOURS = float(os.environ.get("AUDIT_CHECKPOINT_FULL_HOURS", "24"))
+# Checkpoints older than this are deleted, except the latest full one and those after it.
+AUDIT_CHECKPOINT_RETENTION_DAYS = float(os.environ.get("AUDIT_CHECKPOINT_RETENTION_DAYS", "30"))
 
 # --- Celery ---------------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -124,6 +124,12 @@ class NominationSubject:
 
         council_outcome(item=item)
 
+    def audit_states(self, *, ids=None) -> tuple[type[Nomination], dict[int, str]]:
+        """Each nomination's stage, which the newest ``to_state`` of its audit chain must name
+        (``verify_audit`` compares them; every transition writes both in one transaction)."""
+        nominations = Nomination.objects.all() if ids is None else Nomination.objects.filter(pk__in=ids)
+        return Nomination, dict(nominations.values_list("pk", "stage").iterator(chunk_size=5000))
+
     def flags(self, process) -> set[str]:
         form = nomination_of(process).award_form
         flags = set()

@@ -62,6 +62,8 @@ def _in_memory_broker():
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.DOSSIER_ROOT = tmp_path / "dossiers"
+    # Never the embedded run's checkpoints, which describe another database.
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
     # Hashing strength is not under test; the demo and real log-ins use Django's default hasher.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
