@@ -14,7 +14,7 @@ from workflow.audit import GENESIS_HASH, audit_entries_for, audit_verify, canoni
 
 pytestmark = pytest.mark.django_db(transaction=True)  # migrations cannot run inside a test's transaction
 
-BEFORE = [("workflow", "0006_beat_fire_timers")]
+BEFORE = [("workflow", "0008_approval_task_intervention")]  # the last one before the keyed hash
 
 
 def migrate(targets=None):
