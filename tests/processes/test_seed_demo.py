@@ -24,11 +24,12 @@ from workflow.models import AuditEntry
 pytestmark = pytest.mark.django_db
 
 
-#: The SQL statements a first seeding may take (56,500 when this was set, down from 69,800). They are
-#: most of its time, which is to stay under 15 s on SQLite on a quiet 2-core machine: a step that adds
-#: queries to every decision shows here first. Raise it only with a measurement of `seed_demo` on a
-#: fresh database (`THIDUA_VAR_DIR=$(mktemp -d)`, migrate, then time seed_demo).
-STATEMENT_BUDGET = 60_000
+#: The SQL statements a first seeding may take (54,000 on SQLite and 57,000 on PostgreSQL, which also
+#: locks rows, when this was set; 69,800 before). They are most of its time, which is to stay under
+#: 15 s on SQLite on a quiet 2-core machine: a step that adds queries to every decision shows here
+#: first. Raise it only with a measurement of `seed_demo` on a fresh database
+#: (`THIDUA_VAR_DIR=$(mktemp -d)`, migrate, then time seed_demo).
+STATEMENT_BUDGET = {"sqlite": 57_000, "postgresql": 60_000}
 
 
 def _seed(stderr=None) -> str:
@@ -209,9 +210,8 @@ def test_a_second_run_says_there_is_nothing_to_add(seeded):
 
 
 def test_a_first_seeding_stays_within_its_statement_budget(seeded):
-    assert seeded.statements <= STATEMENT_BUDGET, (
-        f"seed_demo ran {seeded.statements:,} SQL statements, over its budget of {STATEMENT_BUDGET:,}"
-    )
+    budget = STATEMENT_BUDGET[connection.vendor]
+    assert seeded.statements <= budget, f"seed_demo ran {seeded.statements:,} SQL statements, over its {budget:,}"
 
 
 class _Terminal(StringIO):
