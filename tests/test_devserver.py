@@ -4,6 +4,7 @@ tested in tests/e2e/test_make_run.py."""
 
 import io
 import os
+import select
 
 import pytest
 
@@ -84,7 +85,11 @@ def terminal():
 
 
 def _read(master: int) -> bytes:
-    return os.read(master, 65536).replace(b"\r\n", b"\n")  # the tty turns \n into \r\n
+    """Everything written so far: the pseudo-terminal hands it over in pieces."""
+    data = b""
+    while select.select([master], [], [], 0.2)[0]:
+        data += os.read(master, 65536)
+    return data.replace(b"\r\n", b"\n")  # the tty turns \n into \r\n
 
 
 def test_on_a_terminal_the_status_stays_at_the_bottom_redrawn_in_place(terminal):
