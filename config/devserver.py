@@ -3,7 +3,11 @@
     .venv/bin/python -m config.devserver --host 127.0.0.1 --port 8000 [--logins FILE]
 
 It imports nothing of the project: each child is a separate ``manage.py`` / ``celery -A config`` process,
-whose output it prints line by line behind the child's name. Each child gets a session of its own, so a
+whose output it prints line by line behind the child's name, except the worker's line per task and beat's
+line per scheduled send: those are counted, and a summary ("notifications: 1,654 delivered, 0 failed")
+stands in for them, redrawn in place on a terminal and printed now and then otherwise. Warnings, errors
+and tracebacks pass through. The banner (URL, demo log-ins) comes once everything is up and start-up
+output has stopped, so it is the last thing printed. Each child gets a session of its own, so a
 terminal's Ctrl-C reaches only this runner, which then sends each SIGTERM in order (web, beat, worker: the
 sources of new tasks stop first) and, to whatever is still running after a grace period of 10 s, SIGKILL
 to its whole process group. SIGINT, SIGTERM and SIGHUP all mean "stop cleanly" and end the runner with
@@ -14,12 +18,14 @@ import argparse
 import contextlib
 import ctypes
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from functools import partial
 from pathlib import Path
 
@@ -27,20 +33,138 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 GRACE_SECONDS = 10.0
 POLL_SECONDS = 0.1
 READY_SECONDS = 120.0
+#: Start-up is over once no child has printed for this long (waited for at most QUIET_MAX_SECONDS).
+QUIET_SECONDS = 0.5
+QUIET_MAX_SECONDS = 5.0
+#: How often the task summary is printed when it changed (a terminal redraws it in place at once).
+SUMMARY_SECONDS = 15.0
+STATUS_REDRAW_SECONDS = 0.5
 PR_SET_PDEATHSIG = 1
+#: The Celery task that sends one notification (notifications/tasks.py), by its registered name.
+DELIVERY_TASK = "notifications.deliver"
 
-_output_lock = threading.Lock()
+
+class Console:
+    """The runner's output: whole lines, one writer at a time, and on a terminal one status line kept
+    at the bottom (erased before a line is printed, drawn again after)."""
+
+    def __init__(self, stream=None) -> None:
+        self.stream = stream or sys.stdout
+        self.lock = threading.Lock()
+        self.status = ""
+        self.last_line_at = time.monotonic()
+        try:
+            self.terminal = self.stream.isatty()
+        except (AttributeError, ValueError):
+            self.terminal = False
+
+    def _write(self, data: bytes) -> None:
+        # A closed terminal or pipe must not keep the runner from stopping its children: drop the output.
+        with contextlib.suppress(OSError, ValueError):
+            self.stream.buffer.write(data)
+            self.stream.buffer.flush()
+
+    def line(self, name: str, line: bytes) -> None:
+        with self.lock:
+            self.last_line_at = time.monotonic()
+            erase = b"\r\x1b[K" if self.terminal and self.status else b""
+            redraw = self.status.encode() if self.terminal else b""
+            self._write(erase + f"{name:<6} | ".encode() + line.rstrip(b"\r\n") + b"\n" + redraw)
+
+    def set_status(self, text: str) -> None:
+        """On a terminal: the bottom line becomes ``text``. Elsewhere nothing (see ``TaskSummary``)."""
+        with self.lock:
+            if self.terminal and text != self.status:
+                self.status = text
+                self._write(b"\r\x1b[K" + text.encode())
+
+    def close(self) -> None:
+        with self.lock:
+            if self.terminal and self.status:
+                self._write(b"\r\x1b[K")
+                self.status = ""
+
+
+console = Console()
 
 
 def emit(name: str, line: bytes) -> None:
-    # A closed terminal or pipe must not keep the runner from stopping its children: drop the line.
-    with _output_lock, contextlib.suppress(OSError, ValueError):
-        sys.stdout.buffer.write(f"{name:<6} | ".encode() + line.rstrip(b"\r\n") + b"\n")
-        sys.stdout.buffer.flush()
+    console.line(name, line)
 
 
 def log(message: str) -> None:
     emit("runner", message.encode())
+
+
+# Celery's worker logs "[time: INFO/MainProcess] Task name[id] received", then "… succeeded in 0.01s:
+# 'sent'" from the pool; failures are logged at ERROR with a traceback after them.
+_TASK_LINE = re.compile(
+    rb"^\[[^\]]*: (?P<level>[A-Z]+)/[^\]]*\] Task (?P<name>[\w.:-]+)\[[^\]]+\] "
+    rb"(?:(?P<received>received)|succeeded in \S+: (?P<result>.*)"
+    rb"|(?P<retry>retry): .*|(?P<raised>raised (?:un)?expected|INTERNAL ERROR): .*)$"
+)
+# Beat logs one line per task it sends: "[time: INFO/MainProcess] Scheduler: Sending due task … (name)".
+_BEAT_SEND = re.compile(rb"^\[[^\]]*: INFO/[^\]]*\] Scheduler: Sending due task .*\((?P<name>[\w.:-]+)\)$")
+
+
+class TaskSummary:
+    """Counts what the worker did and beat sent, from their log lines, instead of printing a line each."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.counts: Counter[str] = Counter()
+        self.printed: Counter[str] = Counter()
+
+    def count(self, line: bytes) -> bool:
+        """Whether ``line`` is one of those summarised (then it is not printed). Failures are counted and
+        printed: they come with the traceback, which is printed too."""
+        stripped = line.rstrip(b"\r\n")
+        task = _TASK_LINE.match(stripped)
+        if task is not None:
+            delivery = task["name"].decode() == DELIVERY_TASK
+            with self.lock:
+                if task["raised"]:
+                    self.counts["failed" if delivery else "other failed"] += 1
+                    return False
+                if task["retry"]:
+                    self.counts["retry" if delivery else "other retry"] += 1
+                elif task["result"] is not None:
+                    if not delivery:
+                        self.counts["other done"] += 1
+                    elif task["result"].strip(b"'\"") == b"sent":
+                        self.counts["delivered"] += 1
+                    elif task["result"].strip(b"'\"") == b"retry":
+                        self.counts["retry"] += 1
+                    else:
+                        self.counts["skipped"] += 1
+            return task["level"] in (b"INFO", b"DEBUG")
+        if _BEAT_SEND.match(stripped):
+            with self.lock:
+                self.counts["scheduled"] += 1
+            return True
+        return False
+
+    def text(self) -> str:
+        with self.lock:
+            counts = Counter(self.counts)
+        text = f"notifications: {counts['delivered']:,} delivered, {counts['failed']:,} failed"
+        if counts["retry"]:
+            text += f", {counts['retry']:,} to retry"
+        if counts["skipped"]:
+            text += f", {counts['skipped']:,} already handled"
+        other = counts["other done"] + counts["other failed"] + counts["other retry"]
+        if other or counts["scheduled"]:
+            text += f"; other tasks: {counts['other done']:,} done, {counts['other failed']:,} failed"
+            text += f" ({counts['scheduled']:,} sent by beat)"
+        return text
+
+    def changed(self) -> bool:
+        with self.lock:
+            return self.counts != self.printed
+
+    def mark_printed(self) -> None:
+        with self.lock:
+            self.printed = Counter(self.counts)
 
 
 def _load_libc() -> ctypes.CDLL | None:
@@ -63,11 +187,20 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 class Child:
-    def __init__(self, name: str, label: str, argv: list[str], *, ready_marker: bytes | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        label: str,
+        argv: list[str],
+        *,
+        ready_marker: bytes | None = None,
+        summary: TaskSummary | None = None,
+    ) -> None:
         self.name = name
         self.label = label
         self.argv = argv
         self.ready_marker = ready_marker
+        self.summary = summary  # counts the lines it summarises instead of their being printed
         self.ready = threading.Event()
         self.popen: subprocess.Popen | None = None
         self.reader: threading.Thread | None = None
@@ -92,7 +225,8 @@ class Child:
         for line in iter(self.popen.stdout.readline, b""):
             if self.ready_marker is not None and self.ready_marker in line:
                 self.ready.set()
-            emit(self.name, line)
+            if self.summary is None or not self.summary.count(line):
+                emit(self.name, line)
 
     @property
     def pid(self) -> int:
@@ -126,12 +260,23 @@ class Child:
 
 
 class Runner:
-    def __init__(self, children: list[Child], *, host: str, port: int, logins: Path | None) -> None:
+    def __init__(
+        self,
+        children: list[Child],
+        *,
+        host: str,
+        port: int,
+        logins: Path | None,
+        summary: TaskSummary | None = None,
+    ) -> None:
         self.children = children  # in start order; stopped in reverse
         self.host = host
         self.port = port
         self.logins = logins
+        self.summary = summary
         self.signals: list[int] = []
+        self.up = False  # the banner is out: summaries from now on
+        self.summary_at = 0.0
 
     def on_signal(self, signum: int, _frame: object) -> None:
         self.signals.append(signum)
@@ -155,6 +300,7 @@ class Runner:
                     self.stop()
                     log(f"stopped: the {dead.label} died.")
                     return 1
+                self.show_summary()
                 time.sleep(POLL_SECONDS)
         except BaseException:
             self.stop()
@@ -163,6 +309,28 @@ class Runner:
         self.stop()
         log("all processes stopped.")
         return 0
+
+    def show_summary(self) -> None:
+        """On a terminal the status line follows the counts; elsewhere a line when they changed, at most
+        every SUMMARY_SECONDS."""
+        if self.summary is None or not self.up:
+            return
+        now = time.monotonic()
+        if console.terminal:
+            if now - self.summary_at >= STATUS_REDRAW_SECONDS:
+                self.summary_at = now
+                console.set_status(f"runner | {self.summary.text()}")
+        elif self.summary.changed() and now - self.summary_at >= SUMMARY_SECONDS:
+            self.summary_at = now
+            self.summary.mark_printed()
+            log(self.summary.text())
+
+    def final_summary(self) -> None:
+        """The totals as a line of their own, once every child's output has been read."""
+        console.close()
+        if self.summary is not None and self.up and (console.terminal or self.summary.changed()):
+            self.summary.mark_printed()
+            log(self.summary.text())
 
     def web_accepts(self) -> bool:
         address = ("127.0.0.1" if self.host in {"0.0.0.0", ""} else self.host, self.port)  # noqa: S104
@@ -181,11 +349,22 @@ class Runner:
             web_up = web_up or self.web_accepts()
             waiting = [child for child in self.children if child.ready_marker and not child.ready.is_set()]
             if web_up and not waiting:
+                self.wait_for_quiet()
                 self.print_banner()
+                self.up = True
+                self.summary_at = time.monotonic()
                 return
             if time.monotonic() > deadline:
                 names = ", ".join([*(["web server"] if not web_up else []), *(child.label for child in waiting)])
                 log(f"still not ready after {READY_SECONDS:.0f} s: {names}.")
+                return
+            time.sleep(POLL_SECONDS)
+
+    def wait_for_quiet(self) -> None:
+        """Let the children finish their start-up output, so none of it comes after the banner."""
+        deadline = time.monotonic() + QUIET_MAX_SECONDS
+        while time.monotonic() < deadline and not self.signals and self.dead_child() is None:
+            if time.monotonic() - console.last_line_at >= QUIET_SECONDS:
                 return
             time.sleep(POLL_SECONDS)
 
@@ -209,9 +388,10 @@ class Runner:
         deadline = time.monotonic() + GRACE_SECONDS
         for child in reversed(self.children):
             child.wait_or_kill(deadline)
+        self.final_summary()
 
 
-def build_children(*, host: str, port: int, var_dir: Path) -> list[Child]:
+def build_children(*, host: str, port: int, var_dir: Path, summary: TaskSummary | None = None) -> list[Child]:
     run_dir = var_dir / "run"
     # kombu's filesystem transport (used when REDIS_URL is unset) needs its folders before worker or beat.
     for folder in (run_dir, var_dir / "broker" / "queue", var_dir / "broker" / "control"):
@@ -229,8 +409,8 @@ def build_children(*, host: str, port: int, var_dir: Path) -> list[Child]:
     ]
     web = [python, "manage.py", "runserver", f"{host}:{port}", "--noreload", "--insecure"]
     return [
-        Child("worker", "Celery worker", worker, ready_marker=b" ready."),
-        Child("beat", "Celery beat", beat, ready_marker=b"beat: Starting..."),
+        Child("worker", "Celery worker", worker, ready_marker=b" ready.", summary=summary),
+        Child("beat", "Celery beat", beat, ready_marker=b"beat: Starting...", summary=summary),
         Child("web", "web server", web),
     ]
 
@@ -244,8 +424,9 @@ def main(argv: list[str] | None = None) -> int:
     var_dir = Path(os.environ.get("THIDUA_VAR_DIR") or BASE_DIR / "var").resolve()
     # The children run in BASE_DIR: hand them the folder as resolved here, where the caller meant it.
     os.environ["THIDUA_VAR_DIR"] = str(var_dir)
-    children = build_children(host=args.host, port=args.port, var_dir=var_dir)
-    return Runner(children, host=args.host, port=args.port, logins=args.logins).run()
+    summary = TaskSummary()
+    children = build_children(host=args.host, port=args.port, var_dir=var_dir, summary=summary)
+    return Runner(children, host=args.host, port=args.port, logins=args.logins, summary=summary).run()
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Model, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -51,39 +51,28 @@ def _channels(preference: Preference | None, *, has_email: bool) -> list[str]:
 
 def notify(*, recipient, event: Event, about: Model, slot: str, subject: str, body: str, link: str = "") -> list[int]:
     """One outbox row per channel the recipient wants; a row already there (same key) is left alone.
-    Runs in the caller's transaction; delivery is asked for once it commits."""
+    Runs in the caller's transaction; delivery is asked for once it commits. The rows are written as
+    ``notify_many`` writes them, in one statement (not a savepoint and an INSERT per channel: every
+    step of every case comes here)."""
     if not recipient.is_active:
         return []
-    now = timezone.now()
-    created = []
+    notice = Notice(
+        recipient_id=recipient.pk,
+        has_email=bool(recipient.email),
+        event=event,
+        object_type_id=ContentType.objects.get_for_model(about).pk,
+        object_id=about.pk,
+        slot=slot,
+        subject=subject,
+        body=body,
+        link=link,
+    )
     preference = Preference.objects.filter(user=recipient, event=event).first()  # read once
-    to_publish = []
-    for channel in _channels(preference, has_email=bool(recipient.email)):
-        by_digest = bool(preference and preference.digest) and channel == Channel.EMAIL
-        try:
-            with transaction.atomic():
-                row = Outbox.objects.create(
-                    recipient=recipient,
-                    event=event,
-                    channel=channel,
-                    object_type=ContentType.objects.get_for_model(about),
-                    object_id=about.pk,
-                    slot=slot,
-                    subject=one_line(subject)[:255],
-                    body=body,
-                    link=link,
-                    digest=by_digest,
-                    next_attempt_at=_digest_time(now) if by_digest else now,
-                    published_at=None if by_digest else now,  # a digest row waits for the sweeper
-                )
-        except IntegrityError:
-            continue  # told already: the unique key is the deduplication
-        created.append(row.pk)
-        if not by_digest:
-            to_publish.append(row.pk)
+    created = _insert_new(_outbox_rows(notice, preference, now=timezone.now()))
+    to_publish = [pk for pk, published in created if published is not None]  # a digest row waits
     if to_publish:
         _enqueue_on_commit(to_publish)
-    return created
+    return [pk for pk, _published in created]
 
 
 def _enqueue_on_commit(ids: list[int]) -> None:
@@ -154,30 +143,36 @@ def notify_many(notices: list[Notice]) -> int:
     users = {notice.recipient_id for notice in notices}
     preferences = {(row.user_id, row.event): row for row in Preference.objects.filter(user_id__in=users)}
     now = timezone.now()
-    adapt = connection.ops.adapt_datetimefield_value
-    at_once, at_digest = adapt(now), adapt(_digest_time(now))
     rows = []
     for notice in notices:
-        preference = preferences.get((notice.recipient_id, notice.event))
-        by_digest = bool(preference and preference.digest)
-        head = (notice.recipient_id, notice.event)
-        tail = (
-            notice.object_type_id,
-            notice.object_id,
-            notice.slot,
-            one_line(notice.subject)[:255],
-            notice.body,
-            notice.link,
-        )
-        for channel in _channels(preference, has_email=notice.has_email):
-            digest = by_digest and channel == Channel.EMAIL  # a digest row waits for its hour, unpublished
-            timing = (at_digest, None) if digest else (at_once, at_once)
-            rows.append((*head, channel.value, *tail, digest, "pending", 0, *timing, "", at_once))
+        rows += _outbox_rows(notice, preferences.get((notice.recipient_id, notice.event)), now=now)
     created = _insert_new(rows)
     to_publish = [pk for pk, published in created if published is not None]
     if to_publish:
         transaction.on_commit(lambda: enqueue(to_publish), robust=True)
     return len(created)
+
+
+def _outbox_rows(notice: Notice, preference: Preference | None, *, now: datetime) -> list[tuple]:
+    """The values of ``notice``'s rows, one per channel the recipient wants, in ``_COLUMNS`` order."""
+    adapt = connection.ops.adapt_datetimefield_value
+    at_once = adapt(now)
+    by_digest = bool(preference and preference.digest)
+    head = (notice.recipient_id, Event(notice.event).value)
+    tail = (
+        notice.object_type_id,
+        notice.object_id,
+        notice.slot,
+        one_line(notice.subject)[:255],
+        notice.body,
+        notice.link,
+    )
+    rows = []
+    for channel in _channels(preference, has_email=notice.has_email):
+        digest = by_digest and channel == Channel.EMAIL  # a digest row waits for its hour, unpublished
+        timing = (adapt(_digest_time(now)), None) if digest else (at_once, at_once)
+        rows.append((*head, channel.value, *tail, digest, "pending", 0, *timing, "", at_once))
+    return rows
 
 
 def _insert_new(rows: list[tuple]) -> list[tuple[int, object]]:

@@ -14,6 +14,8 @@ from itertools import pairwise
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
@@ -50,6 +52,7 @@ from processes.models import (
     UnitLink,
 )
 from processes.selectors import nomination_timeline
+from processes.text import NameFormField
 from workflow.admin import ReadOnlyAdminMixin
 from workflow.errors import WorkflowError
 
@@ -93,6 +96,15 @@ def _adopt(obj, saved) -> None:
 
 
 # --- organisation -------------------------------------------------------------------------------
+
+
+class LastDayColumn:
+    """Lists and read-only pages show a period's last day in force, as forms take it; the stored
+    ``valid_to`` is the day after (``processes.periods``)."""
+
+    @admin.display(description=_("until the end of"), ordering="valid_to")
+    def until_the_end_of(self, row):
+        return row.last_day
 
 
 def _overlap(periods) -> bool:
@@ -198,8 +210,8 @@ class OrganisationUnitAdmin(ServiceFormMixin, admin.ModelAdmin):
 
 
 @admin.register(UnitLink)
-class UnitLinkAdmin(admin.ModelAdmin):
-    list_display = ("unit", "parent", "valid_from", "valid_to")
+class UnitLinkAdmin(LastDayColumn, admin.ModelAdmin):
+    list_display = ("unit", "parent", "valid_from", "until_the_end_of")
     list_filter = ("unit__kind", "valid_from")
     list_select_related = ("unit", "parent")
     search_fields = ("unit__code", "unit__name", "parent__name")
@@ -207,9 +219,9 @@ class UnitLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ServiceFormMixin, admin.ModelAdmin):
+class MembershipAdmin(LastDayColumn, ServiceFormMixin, admin.ModelAdmin):
     form = MembershipForm
-    list_display = ("user", "unit", "role", "valid_from", "valid_to")
+    list_display = ("user", "unit", "role", "valid_from", "until_the_end_of")
     list_filter = ("role", "unit__kind")
     list_select_related = ("user", "unit")
     search_fields = ("user__username", "user__first_name", "user__last_name", "unit__code", "unit__name")
@@ -690,10 +702,10 @@ class ChainAssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delegation)
-class DelegationAdmin(admin.ModelAdmin):
+class DelegationAdmin(LastDayColumn, admin.ModelAdmin):
     """A head's stand-in for a period: tasks made in it go to the delegate, on the head's behalf."""
 
-    list_display = ("delegator", "delegate", "unit", "valid_from", "valid_to")
+    list_display = ("delegator", "delegate", "unit", "valid_from", "until_the_end_of")
     list_filter = ("valid_from",)
     list_select_related = ("delegator", "delegate", "unit")
     search_fields = ("delegator__username", "delegate__username", "unit__code", "unit__name")
@@ -702,9 +714,14 @@ class DelegationAdmin(admin.ModelAdmin):
     fields = ("unit", "delegator", "delegate", "valid_from", "valid_to", "reason")
     date_hierarchy = "valid_from"
 
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return self.fields
+        return tuple("until_the_end_of" if name == "valid_to" else name for name in self.fields)
+
     def get_readonly_fields(self, request, obj=None):
         # A delegation is a record of what was decided: made through the service, never edited.
-        return self.fields if obj is not None else ()
+        return self.get_fields(request, obj) if obj is not None else ()
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -762,3 +779,19 @@ class ConsultationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("answered_at", "via_board")
     list_select_related = ("nomination__nominee",)
     search_fields = ("agency_name", "nomination__nominee__name")
+
+
+# --- users ----------------------------------------------------------------------------------------
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class NamedUserAdmin(UserAdmin):
+    """Django's user admin; first and last names are kept as every name is (``processes.text``)."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in ("first_name", "last_name"):
+            kwargs["form_class"] = NameFormField
+        return super().formfield_for_dbfield(db_field, request, **kwargs)

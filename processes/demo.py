@@ -19,8 +19,10 @@ from __future__ import annotations
 import csv
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -58,6 +60,7 @@ from processes.models import (
     UnitKind,
     UnitLink,
 )
+from processes.organisation import organisation_unchanged
 from workflow.approvals import current_process, next_position, open_tasks
 from workflow.models import ApproverRule, Ballot, ProcessTemplate, StepAction, StepKind
 from workflow.process_templates import template_draft, template_publish
@@ -748,7 +751,7 @@ def _demo_users(unit_rows) -> list[DemoUser]:
     return users
 
 
-def _load_users(demo_users, units, password: str) -> dict[tuple[str, str], object]:
+def _load_users(demo_users, units, password_hash: Callable[[], str]) -> dict[tuple[str, str], object]:
     """Create missing demo users and their memberships; return them by (unit code, role)."""
     User = get_user_model()
     existing = {user.username: user for user in User.objects.filter(username__in=[u.username for u in demo_users])}
@@ -756,7 +759,7 @@ def _load_users(demo_users, units, password: str) -> dict[tuple[str, str], objec
     if missing:
         # One hash for every new account: they share the printed password anyway, and hashing
         # each one with the default hasher would cost seconds for nothing.
-        hashed = make_password(password)
+        hashed = password_hash()
         rng = random.Random(SEED + 1)
         new_users = []
         for spec in missing:
@@ -826,22 +829,22 @@ class Story:
         """Approve open steps, each by its holder, until the open step is ``code`` (None: the last).
         A posting window is let run out (the demo's one shortcut: its timer is fired now), a vote
         step goes to a council session in which every member votes for."""
+        process = current_process(nomination)  # one run throughout: its steps open one after another
         while True:
-            process = current_process(nomination)
             task = open_tasks(process=process).first()
-            last = next_position(process, task.step.position) is None
-            if task.step.code == code or (code is None and last):
+            if task.step.code == code or (code is None and next_position(process, task.step.position) is None):
                 return nomination, task
             if task.step.kind == StepKind.POSTING and not task.candidates.exists():
                 Task.objects.filter(pk=task.pk).update(scheduled=timezone.now())
                 fire_due_timers()
+                nomination = Nomination.objects.get(pk=nomination.pk)
             elif task.step.kind == StepKind.VOTE:
                 self.council_session(task)
+                nomination = Nomination.objects.get(pk=nomination.pk)
             else:
                 nomination = services.nomination_decide(
                     task_id=task.pk, by=self.holder(task), action=StepAction.APPROVE
                 )
-            nomination = Nomination.objects.get(pk=nomination.pk)
 
     def council_session(self, task):
         """A session for this one case; every member holding a ballot votes for it."""
@@ -994,22 +997,32 @@ def _marker(kind, id_number, unit_code, name, form_code, campaign_code) -> tuple
     return (kind, *key, form_code, campaign_code)
 
 
-def seed_demo(*, password: str = DEMO_PASSWORD) -> SeedResult:
+def _plan_marker(plan: PlannedNomination) -> tuple:
+    nominee = plan.nominee
+    return _marker(nominee.kind, nominee.id_number, nominee.unit_code, nominee.name, plan.form_code, plan.campaign_code)
+
+
+def seed_demo(*, password: str = DEMO_PASSWORD, progress: Callable[[int, int], None] | None = None) -> SeedResult:
+    """Load what is missing; ``progress(done, planned)`` is called as nominations are added (first
+    with 0 once the reference data is in)."""
     unit_rows = _rows("haiphong-2021-units.csv")
     parents = {row["code"]: row["parent"] for row in unit_rows}
     plans = Planner(unit_rows).plan()
     demo_users = _demo_users(unit_rows)
+    # Hashed at most once, and only if some account is missing (a hash takes a quarter of a second).
+    password_hash = cache(lambda: make_password(password))
 
     with transaction.atomic():
         units = _load_units(unit_rows)
         document_types = _load_document_types()
         forms = _load_award_forms(_rows("award-forms.csv"), document_types)
         campaigns = _load_campaigns(units)
-        people = _load_users(demo_users, units, password)
+        people = _load_users(demo_users, units, password_hash)
         load_chains(forms)
-        _load_reorganisation(units, password)
+        _load_reorganisation(units, password_hash)
 
     seeded = _seeded_markers()
+    missing = [plan for plan in plans if _plan_marker(plan) not in seeded]
     result = SeedResult(logins=[user for user in demo_users if user.printed], password=password)
     context = {
         "people": people,
@@ -1019,17 +1032,16 @@ def seed_demo(*, password: str = DEMO_PASSWORD) -> SeedResult:
         "campaigns": campaigns,
         "document_types": document_types,
     }
-    for plan in plans:
-        nominee = plan.nominee
-        marker = _marker(
-            nominee.kind, nominee.id_number, nominee.unit_code, nominee.name, plan.form_code, plan.campaign_code
-        )
-        if marker in seeded:
-            continue
-        # One story, one transaction: an interrupted run leaves whole stories or none.
-        with transaction.atomic():
-            Story(plan, **context).run()
-        result.created_nominations += 1
+    report = progress or (lambda done, planned: None)
+    report(0, len(missing))
+    # The stories add nominations, never units or parent links: each day's tree is read once.
+    with organisation_unchanged():
+        for plan in missing:
+            # One story, one transaction: an interrupted run leaves whole stories or none.
+            with transaction.atomic():
+                Story(plan, **context).run()
+            result.created_nominations += 1
+            report(result.created_nominations, len(missing))
     result.stages = Counter(
         Nomination.objects.filter(campaign__code__in=[REGULAR_CAMPAIGN, THEMATIC_CAMPAIGN]).values_list(
             "stage", flat=True
@@ -1171,7 +1183,7 @@ def load_chains(forms: dict) -> dict:
     return templates
 
 
-def _load_reorganisation(units, password: str) -> None:
+def _load_reorganisation(units, password_hash: Callable[[], str]) -> None:
     """The 2025 structure: a ward under the city from the reform day, with its chairman, and a
     school whose parent link to its district ends that day and continues under the ward."""
     units.update(OrganisationUnit.objects.in_bulk([spec["code"] for spec in REFORM_UNITS], field_name="code"))
@@ -1187,12 +1199,11 @@ def _load_reorganisation(units, password: str) -> None:
     existing = set(
         User.objects.filter(username__in=[row[0] for row in REFORM_USERS]).values_list("username", flat=True)
     )
-    hashed = None
     rng = random.Random(SEED + 2)
     for username, unit_code, role, start in REFORM_USERS:
         if username in existing:
             continue
-        hashed = hashed or make_password(password)
+        hashed = password_hash()
         gender = rng.choice([Gender.FEMALE, Gender.MALE])
         user = User.objects.create(
             username=username,

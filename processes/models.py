@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from processes import guards
+from processes.periods import PERIOD_ENDS_BEFORE_IT_STARTS, EndDateField, check_period, last_day, period_label
+from processes.text import NameField
 from workflow.models import ApprovalTask, FailedQuorum, VoteRules
 
 # ---------------------------------------------------------------------------------------------------
@@ -35,7 +37,7 @@ DECIDING_LEVEL_KINDS = (UnitKind.DEPARTMENT, UnitKind.DISTRICT, UnitKind.COMMUNE
 
 class OrganisationUnit(models.Model):
     code = models.CharField(_("code"), max_length=50, unique=True)
-    name = models.CharField(_("name"), max_length=255)
+    name = NameField(_("name"), max_length=255)
     kind = models.CharField(_("kind"), max_length=20, choices=UnitKind.choices)
     remote_or_island = models.BooleanField(_("remote or island area"), default=False)
 
@@ -62,11 +64,38 @@ class DatedQuerySet(models.QuerySet):
 def valid_period(name: str) -> models.CheckConstraint:
     """A dated row ends after it starts, or not at all (``valid_to`` is exclusive)."""
     return models.CheckConstraint(
-        condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")), name=name
+        condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+        name=name,
+        violation_error_message=PERIOD_ENDS_BEFORE_IT_STARTS,
     )
 
 
-class UnitLink(models.Model):
+def end_date_field() -> EndDateField:
+    """``valid_to``, exclusive in the database (see ``processes.periods``); forms show the last day."""
+    return EndDateField(
+        _("until the end of"),
+        null=True,
+        blank=True,
+        help_text=_("The last day included. Leave empty while there is no end."),
+    )
+
+
+class Dated:
+    """What the dated models share: the last day in force, and a period that ends after it starts."""
+
+    @property
+    def last_day(self):
+        return last_day(self.valid_to)
+
+    @property
+    def period(self) -> str:
+        return period_label(self.valid_from, self.valid_to)
+
+    def clean_period(self) -> None:
+        check_period(self.valid_from, self.valid_to)
+
+
+class UnitLink(Dated, models.Model):
     """A unit's parent for a period. Reorganisations end links and start new ones; none is rewritten."""
 
     unit = models.ForeignKey(
@@ -76,7 +105,7 @@ class UnitLink(models.Model):
         OrganisationUnit, on_delete=models.PROTECT, related_name="child_links", verbose_name=_("parent unit")
     )
     valid_from = models.DateField(_("valid from"))
-    valid_to = models.DateField(_("valid until (exclusive)"), null=True, blank=True)
+    valid_to = end_date_field()
 
     objects = DatedQuerySet.as_manager()
 
@@ -85,14 +114,19 @@ class UnitLink(models.Model):
         verbose_name_plural = _("parent links")
         indexes = [models.Index(fields=["parent", "valid_from"])]
         constraints = [
-            models.CheckConstraint(condition=~Q(unit=models.F("parent")), name="unit_link_not_self"),
+            models.CheckConstraint(
+                condition=~Q(unit=models.F("parent")),
+                name="unit_link_not_self",
+                violation_error_message=_("A unit cannot be its own parent."),
+            ),
             valid_period("unit_link_period_valid"),
         ]
 
     def __str__(self):
-        return f"{self.unit} → {self.parent} ({self.valid_from} - {self.valid_to or '…'})"
+        return f"{self.unit} → {self.parent} ({self.period})"
 
     def clean(self):
+        self.clean_period()
         if (
             self.unit_id
             and self.valid_from
@@ -113,7 +147,7 @@ class Role(models.TextChoices):
     MEMBER = "member", _("Member")
 
 
-class Membership(models.Model):
+class Membership(Dated, models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
     )
@@ -122,7 +156,7 @@ class Membership(models.Model):
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     valid_from = models.DateField(_("valid from"))
-    valid_to = models.DateField(_("valid until (exclusive)"), null=True, blank=True)
+    valid_to = end_date_field()
 
     objects = DatedQuerySet.as_manager()
 
@@ -141,6 +175,7 @@ class Membership(models.Model):
         return f"{self.user} — {self.get_role_display()} — {self.unit}"
 
     def clean(self):
+        self.clean_period()
         # "Who headed unit X on date D" must have one answer. PostgreSQL also enforces this with an
         # exclusion constraint (migration 0002); SQLite relies on this check and on the service.
         if (
@@ -169,8 +204,8 @@ class DecisionLevel(models.TextChoices):
 
 class AwardForm(models.Model):
     code = models.CharField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=255)
-    name_en = models.CharField(_("English name"), max_length=255, blank=True)
+    name = NameField(_("name"), max_length=255)
+    name_en = NameField(_("English name"), max_length=255, blank=True)
     decision_level = models.CharField(_("decided by"), max_length=20, choices=DecisionLevel.choices)
     for_individual = models.BooleanField(_("for individuals"), default=False)
     for_collective = models.BooleanField(_("for collectives"), default=False)
@@ -239,7 +274,11 @@ class RequiredDocument(models.Model):
         verbose_name = _("required document")
         verbose_name_plural = _("required documents")
         constraints = [
-            models.UniqueConstraint(fields=["award_form", "document_type"], name="required_document_unique"),
+            models.UniqueConstraint(
+                fields=["award_form", "document_type"],
+                name="required_document_unique",
+                violation_error_message=_("This document is already required for this award form."),
+            ),
         ]
 
     def __str__(self):
@@ -308,9 +347,12 @@ class CampaignKind(models.TextChoices):
     THEMATIC = "thematic", _("Thematic")
 
 
+CAMPAIGN_ENDS_BEFORE_IT_STARTS = _("The campaign cannot end before it starts.")
+
+
 class Campaign(models.Model):
     code = models.CharField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=255)
+    name = NameField(_("name"), max_length=255)
     launching_unit = models.ForeignKey(
         OrganisationUnit, on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("launching unit")
     )
@@ -324,11 +366,20 @@ class Campaign(models.Model):
         verbose_name_plural = _("emulation campaigns")
         ordering = ["-period_start"]
         constraints = [
-            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="campaign_period_valid"),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")),
+                name="campaign_period_valid",
+                violation_error_message=CAMPAIGN_ENDS_BEFORE_IT_STARTS,
+            ),
         ]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        # The constraint's own message would be a form-wide error; this one sits on the end date.
+        if self.period_start and self.period_end and self.period_end < self.period_start:
+            raise ValidationError({"period_end": CAMPAIGN_ENDS_BEFORE_IT_STARTS})
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -365,13 +416,7 @@ class Nominee(models.Model):
     """A person or a collective who may be nominated. One table, so a nomination has one foreign key."""
 
     kind = models.CharField(_("kind"), max_length=20, choices=NomineeKind.choices)
-    name = models.CharField(
-        _("full name / name"),
-        max_length=255,
-        validators=[
-            RegexValidator(r"[\x00-\x1f\x7f]", _("A name is one line of text."), inverse_match=True),
-        ],
-    )
+    name = NameField(_("full name / name"), max_length=255)
     unit = models.ForeignKey(
         OrganisationUnit, on_delete=models.PROTECT, related_name="nominees", verbose_name=_("unit")
     )
@@ -393,7 +438,7 @@ class Nominee(models.Model):
         _("ID number"),
         max_length=12,
         blank=True,
-        validators=[RegexValidator(r"^\d{9}(\d{3})?$", _("An ID number has 9 or 12 digits."))],
+        validators=[RegexValidator(r"^[0-9]{9}([0-9]{3})?$", _("An ID number has 9 or 12 digits."))],
     )
     category = models.CharField(_("category"), max_length=20, choices=IndividualCategory.choices, blank=True)
     # Collectives
@@ -409,10 +454,20 @@ class Nominee(models.Model):
         verbose_name_plural = _("nominees")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["id_number"], condition=~Q(id_number=""), name="nominee_id_number_unique"),
+            # The code "unique" puts the message on the id_number field (Model.validate_constraints).
+            models.UniqueConstraint(
+                fields=["id_number"],
+                condition=~Q(id_number=""),
+                name="nominee_id_number_unique",
+                violation_error_code="unique",
+                violation_error_message=_("A nominee with this ID number is already registered."),
+            ),
             models.CheckConstraint(
                 condition=(Q(kind="individual", collective_type="") | Q(kind="collective", id_number="", category="")),
                 name="nominee_kind_fields",
+                violation_error_message=_(
+                    "An individual has no collective type; a collective has no ID number and no individual category."
+                ),
             ),
         ]
 
@@ -447,7 +502,11 @@ class PriorAward(models.Model):
         verbose_name_plural = _("earlier awards")
         ordering = ["-year"]
         constraints = [
-            models.UniqueConstraint(fields=["nominee", "award_form", "year"], name="prior_award_unique"),
+            models.UniqueConstraint(
+                fields=["nominee", "award_form", "year"],
+                name="prior_award_unique",
+                violation_error_message=_("This earlier award is already recorded for this nominee and year."),
+            ),
         ]
 
     def __str__(self):
@@ -537,6 +596,10 @@ class Nomination(ConcurrentTransitionMixin, models.Model):
                 fields=["nominee", "award_form", "campaign"],
                 condition=~Q(stage__in=["rejected", "withdrawn"]),
                 name="nomination_one_open_per_nominee_form_campaign",
+                violation_error_message=_(
+                    "This nominee already has a nomination for this award form in this campaign that is not "
+                    "rejected or withdrawn."
+                ),
             ),
         ]
 
@@ -763,7 +826,11 @@ class ChainAssignment(models.Model):
         verbose_name_plural = _("chain assignments")
         ordering = ["award_form__code", "procedure"]
         constraints = [
-            models.UniqueConstraint(fields=["award_form", "procedure"], name="chain_assignment_form_procedure_unique"),
+            models.UniqueConstraint(
+                fields=["award_form", "procedure"],
+                name="chain_assignment_form_procedure_unique",
+                violation_error_message=_("This award form already has a chain for this procedure."),
+            ),
         ]
 
     def __str__(self):
@@ -771,7 +838,10 @@ class ChainAssignment(models.Model):
         return f"{self.award_form.code} / {procedure} → {self.template}"
 
 
-class Delegation(models.Model):
+DELEGATE_IS_DELEGATOR = _("A head cannot delegate to themselves.")
+
+
+class Delegation(Dated, models.Model):
     """A head names someone of the unit to act for them over a period (leave, a mission).
 
     Tasks created in the period go to the delegate, marked as on the head's behalf; tasks created
@@ -794,7 +864,7 @@ class Delegation(models.Model):
         OrganisationUnit, on_delete=models.CASCADE, related_name="delegations", verbose_name=_("unit")
     )
     valid_from = models.DateField(_("valid from"))
-    valid_to = models.DateField(_("valid until (exclusive)"), null=True, blank=True)
+    valid_to = end_date_field()
     reason = models.TextField(_("reason"), blank=True)
 
     objects = DatedQuerySet.as_manager()
@@ -805,18 +875,21 @@ class Delegation(models.Model):
         ordering = ["-valid_from", "-id"]
         indexes = [models.Index(fields=["unit", "delegator", "valid_from"], name="delegation_lookup")]
         constraints = [
-            models.CheckConstraint(condition=~Q(delegator=models.F("delegate")), name="delegation_not_self"),
+            models.CheckConstraint(
+                condition=~Q(delegator=models.F("delegate")),
+                name="delegation_not_self",
+                violation_error_message=DELEGATE_IS_DELEGATOR,
+            ),
             valid_period("delegation_period_valid"),
         ]
 
     def __str__(self):
-        return f"{self.delegator} → {self.delegate} ({self.unit}, {self.valid_from} - {self.valid_to or '…'})"
+        return f"{self.delegator} → {self.delegate} ({self.unit}, {self.period})"
 
     def clean(self):
         if self.delegator_id and self.delegator_id == self.delegate_id:
-            raise ValidationError({"delegate": _("A head cannot delegate to themselves.")})
-        if self.valid_from and self.valid_to and self.valid_to <= self.valid_from:
-            raise ValidationError({"valid_to": _("The end must come after the start.")})
+            raise ValidationError({"delegate": DELEGATE_IS_DELEGATOR})
+        self.clean_period()
         if not (self.unit_id and self.valid_from and self.delegator_id and self.delegate_id):
             return
         on_start = Membership.objects.on(self.valid_from).filter(unit_id=self.unit_id)
@@ -837,7 +910,7 @@ class Objection(models.Model):
     window = models.ForeignKey(
         ApprovalTask, on_delete=models.PROTECT, related_name="+", verbose_name=_("posting window")
     )
-    author = models.CharField(_("raised by"), max_length=255)
+    author = NameField(_("raised by"), max_length=255)
     content = models.TextField(_("objection"))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -13,6 +16,21 @@ from processes.models import Membership, OrganisationUnit, Role, UnitLink
 
 def today() -> date:
     return timezone.localdate()
+
+
+#: Trees already read, by day, inside ``organisation_unchanged()``; None outside it.
+_trees: ContextVar[dict[date, OrgTree] | None] = ContextVar("org_trees", default=None)
+
+
+@contextmanager
+def organisation_unchanged() -> Iterator[None]:
+    """Read each day's tree once, for a batch of work that changes no unit and no parent link (the
+    demo's stories ask for the same tree thousands of times). Outside it, every read is fresh."""
+    token = _trees.set({})
+    try:
+        yield
+    finally:
+        _trees.reset(token)
 
 
 @dataclass
@@ -27,9 +45,15 @@ class OrgTree:
     @classmethod
     def on(cls, day: date | None = None) -> OrgTree:
         day = day or today()
+        trees = _trees.get()
+        if trees is not None and day in trees:
+            return trees[day]
         parent = dict(UnitLink.objects.on(day).values_list("unit_id", "parent_id"))
         kind = dict(OrganisationUnit.objects.values_list("id", "kind"))
-        return cls(day=day, parent=parent, kind=kind)
+        tree = cls(day=day, parent=parent, kind=kind)
+        if trees is not None:
+            trees[day] = tree
+        return tree
 
     def ancestors(self, unit_id: int) -> list[int]:
         """Nearest first, without ``unit_id`` itself."""

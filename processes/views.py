@@ -308,7 +308,8 @@ class NomineeForm(forms.ModelForm):
     class Meta:
         model = Nominee
         fields = ["unit", *NOMINEE_FIELDS]
-        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"})}
+        # A date input holds ISO dates whatever the language shows: format the initial value so.
+        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
     def __init__(self, *args, units, **kwargs):
         super().__init__(*args, **kwargs)

@@ -44,6 +44,7 @@ from workflow.models import (
     TemplateStep,
     TemplateVersion,
 )
+from workflow.process_templates import step_at, version_steps
 
 
 @dataclass
@@ -112,7 +113,7 @@ def record_task(task, assignment: StepAssignment) -> ApprovalTask:
 def record_window(task) -> ApprovalTask:
     """A posting window's row: its step and its end, the end of the Nth working day from now."""
     process = task.process.coerced
-    step = process.version.steps.get(position=process.position)
+    step = step_at(process.version, process.position)
     task.seed = step
     task.save(update_fields=["seed_content_type", "seed_object_id"])
     days = getattr(subject_adapter(), "posting_days", lambda process: 0)(process) or step.deadline_working_days
@@ -131,7 +132,7 @@ def window_closed(process: ApprovalProcess) -> None:
     """The posting window's timer fired: close its row; with objections still open the step's holder
     (the Board) must clear or reject them, else the case moves on."""
     window = ApprovalTask.objects.filter(process=process, closed_at__isnull=True, step__kind=StepKind.POSTING).first()
-    step = window.step if window else process.version.steps.get(position=process.position)
+    step = window.step if window else step_at(process.version, process.position)
     if window is not None:
         window.closed_at = timezone.now()
         window.save(update_fields=["closed_at"])
@@ -150,15 +151,15 @@ def window_closed(process: ApprovalProcess) -> None:
 def next_position(process: ApprovalProcess, after: int | None) -> int | None:
     """The next step of the case's version after position ``after`` whose condition the case meets."""
     flags = None
-    for position, condition in (
-        process.version.steps.filter(position__gt=after or 0).order_by("position").values_list("position", "condition")
-    ):
-        if not condition:
-            return position
+    for step in version_steps(process.version):
+        if step.position <= (after or 0):
+            continue
+        if not step.condition:
+            return step.position
         if flags is None:
             flags = subject_adapter().flags(process)
-        if condition in flags:
-            return position
+        if step.condition in flags:
+            return step.position
     return None
 
 

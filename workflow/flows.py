@@ -2,10 +2,11 @@
 
 ApprovalFlow::
 
-    start ─▶ route ─(a decision, or objections to clear)─▶ decide ─▶ after ─(moved on)──▶ route
+    start ─▶ route ─(a decision, or objections to clear)─▶ decide ─▶ after ─(moved on to a decision)─▶ decide
+               │                                                     ├─(moved on to a posting step)─▶ posting
                │                                                     ├─(returned)─▶ wait ─▶ route
                ├─(a posting step)─▶ posting (timer) ─▶ posting_closed ─▶ route
-               └─(no step left)─▶ end ◀──────────────────────────────┴─(rejected)
+               └─(no step left)─▶ end ◀──────────────────────────────┴─(rejected, or no step left)
 
 ``decide`` is one human task per visit, seeded with its template step; who holds it is asked of
 the subject's adapter (``settings.WORKFLOW_SUBJECT``) on the day the task is made, over the tree of
@@ -38,6 +39,7 @@ from viewflow.workflow.nodes.timer import TimerActivation
 
 from workflow.locks import ProcessRowLock
 from workflow.models import ApprovalProcess, StepKind, VoteSession
+from workflow.process_templates import step_at
 
 
 def _no_viewflow_screen(request, **kwargs):
@@ -68,9 +70,12 @@ class ApprovalFlow(flow.Flow):
     start = flow.StartHandle(this.begin).Next(this.route)
     route = flow.Switch().Case(this.decide, this.at_decision).Case(this.posting, this.at_posting).Default(this.end)
     decide = flow.View(_no_viewflow_screen).Assign(this.assign_owner).onCreate(this.task_created).Next(this.after)
+    # After a decision the next step is chosen here, not by going through ``route`` again: a Switch is
+    # a task row of its own (created, activated, completed), and every approval of every case pays it.
     after = (
         flow.Switch()
-        .Case(this.route, lambda activation: activation.process.last_action in ("approve", "send_back"))
+        .Case(this.decide, this.goes_on_to_decision)
+        .Case(this.posting, this.goes_on_to_posting)
         .Case(this.wait, lambda activation: activation.process.last_action == "return")
         .Default(this.end)
     )
@@ -89,7 +94,7 @@ class ApprovalFlow(flow.Flow):
         return process
 
     def step_of(self, process):
-        return process.version.steps.get(position=process.position)
+        return step_at(process.version, process.position)
 
     def _posting_window(self, process) -> bool | None:
         """None: no step left; True: the step is a posting window still to run."""
@@ -102,6 +107,15 @@ class ApprovalFlow(flow.Flow):
 
     def at_posting(self, activation) -> bool:
         return self._posting_window(activation.process) is True
+
+    def _goes_on(self, activation) -> bool:
+        return activation.process.last_action in ("approve", "send_back")
+
+    def goes_on_to_decision(self, activation) -> bool:
+        return self._goes_on(activation) and self.at_decision(activation)
+
+    def goes_on_to_posting(self, activation) -> bool:
+        return self._goes_on(activation) and self.at_posting(activation)
 
     def assign_owner(self, activation):
         from workflow.approvals import resolve_assignment

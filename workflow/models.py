@@ -27,7 +27,11 @@ class AuditChain(models.Model):
         verbose_name = _("audit chain")
         verbose_name_plural = _("audit chains")
         constraints = [
-            models.UniqueConstraint(fields=["content_type", "object_id"], name="audit_chain_subject_unique"),
+            models.UniqueConstraint(
+                fields=["content_type", "object_id"],
+                name="audit_chain_subject_unique",
+                violation_error_message=_("This subject already has an audit chain."),
+            ),
         ]
 
     def __str__(self):
@@ -61,7 +65,11 @@ class AuditEntry(models.Model):
         verbose_name_plural = _("audit entries")
         ordering = ["chain_id", "seq"]
         constraints = [
-            models.UniqueConstraint(fields=["chain", "seq"], name="audit_entry_chain_seq_unique"),
+            models.UniqueConstraint(
+                fields=["chain", "seq"],
+                name="audit_entry_chain_seq_unique",
+                violation_error_message=_("This audit chain already has an entry with this sequence number."),
+            ),
         ]
 
     def __str__(self):
@@ -162,13 +170,21 @@ class TemplateVersion(models.Model):
         ordering = ["template_id", "-number"]
         indexes = [models.Index(fields=["template", "status", "effective_from"], name="template_version_in_force")]
         constraints = [
-            models.UniqueConstraint(fields=["template", "number"], name="template_version_number_unique"),
             models.UniqueConstraint(
-                fields=["template"], condition=models.Q(status="draft"), name="template_version_one_draft"
+                fields=["template", "number"],
+                name="template_version_number_unique",
+                violation_error_message=_("This template already has a version with this number."),
+            ),
+            models.UniqueConstraint(
+                fields=["template"],
+                condition=models.Q(status="draft"),
+                name="template_version_one_draft",
+                violation_error_message=_("This template already has a draft version: edit or publish that one."),
             ),
             models.CheckConstraint(
                 condition=models.Q(status="draft") | models.Q(effective_from__isnull=False),
                 name="template_version_published_has_date",
+                violation_error_message=_("A published version needs the date it takes effect."),
             ),
         ]
 
@@ -275,8 +291,16 @@ class TemplateStep(models.Model):
         verbose_name_plural = _("template steps")
         ordering = ["version_id", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["version", "position"], name="template_step_position_unique"),
-            models.UniqueConstraint(fields=["version", "code"], name="template_step_code_unique"),
+            models.UniqueConstraint(
+                fields=["version", "position"],
+                name="template_step_position_unique",
+                violation_error_message=_("This version already has a step at this position."),
+            ),
+            models.UniqueConstraint(
+                fields=["version", "code"],
+                name="template_step_code_unique",
+                violation_error_message=_("This version already has a step with this code."),
+            ),
         ]
 
     def __str__(self):
@@ -449,7 +473,13 @@ class ApprovalCandidate(models.Model):
     class Meta:
         verbose_name = _("candidate")
         verbose_name_plural = _("candidates")
-        constraints = [models.UniqueConstraint(fields=["approval_task", "user"], name="approval_candidate_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["approval_task", "user"],
+                name="approval_candidate_unique",
+                violation_error_message=_("This user already holds this step."),
+            )
+        ]
         indexes = [
             models.Index(
                 fields=["user", "due_at", "approval_task"],
@@ -624,7 +654,13 @@ class BallotReceipt(models.Model):
     class Meta:
         verbose_name = _("ballot receipt")
         verbose_name_plural = _("ballot receipts")
-        constraints = [models.UniqueConstraint(fields=["session", "user"], name="ballot_receipt_once")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "user"],
+                name="ballot_receipt_once",
+                violation_error_message=_("This member has already voted in this session."),
+            )
+        ]
 
     def __str__(self):
         return f"{self.user} · {self.session_id}"

@@ -7,7 +7,7 @@ key), so a version published later never moves a running case.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -126,6 +126,30 @@ def template_publish(*, version: TemplateVersion, by, effective_from: date, note
             },
         )
     return current
+
+
+#: The steps of published versions, which never change, read once per process: keyed by the version
+#: and the moment it was published, so a version id met again in another database is read afresh.
+_published_steps: dict[tuple[int, datetime], tuple[TemplateStep, ...]] = {}
+
+
+def version_steps(version: TemplateVersion) -> tuple[TemplateStep, ...]:
+    """The version's steps by position. Every step of a case asks for them (which comes next, which
+    is open), so a published version's are kept; a draft's are read each time. Treat as read-only."""
+    if version.status != TemplateVersion.Status.PUBLISHED or version.published_at is None:
+        return tuple(version.steps.order_by("position"))
+    key = (version.pk, version.published_at)
+    steps = _published_steps.get(key)
+    if steps is None:
+        steps = _published_steps[key] = tuple(version.steps.order_by("position"))
+    return steps
+
+
+def step_at(version: TemplateVersion, position: int) -> TemplateStep:
+    try:
+        return next(step for step in version_steps(version) if step.position == position)
+    except StopIteration:
+        raise TemplateStep.DoesNotExist(f"{version} has no step at position {position}") from None
 
 
 def template_version_for(*, template: ProcessTemplate, on: date) -> TemplateVersion:

@@ -222,6 +222,54 @@ def wait_for_delivery(var_dir: Path, command) -> dict:
     }
 
 
+# seed_demo's progress without a terminal (make run pipes it): "Đề nghị khen thưởng: 62/245 (25%)".
+SEED_PROGRESS = re.compile(r"^\S.*: (\d+)/(\d+) \((\d+)%\)$")
+BANNER_END = "runner | The web server, a Celery worker and beat are running. Press Ctrl-C to stop all three."
+# What may follow the banner while the application runs: the task summary and the web server's line
+# per request ("[29/Nov/2026 18:31:40] "GET /accounts/login/ HTTP/1.1" 200 2345").
+AFTER_BANNER = re.compile(r"^(runner \| =+|runner \| notifications: .*|web +\| \[\d\d/\w+/\d{4} [\d:]+\] .*)$")
+SUMMARY = re.compile(r"^runner \| notifications: ([\d,]+) delivered, ([\d,]+) failed")
+
+
+def assert_seed_progress_is_a_few_lines_kept_out_of_the_banner(command: Command, var_dir: Path) -> None:
+    progress = [match for line in command.lines if (match := SEED_PROGRESS.match(line))]
+    assert len(progress) == 5, command.output[:3000]  # the start and each quarter, not a line per nomination
+    assert (int(progress[0][3]), int(progress[-1][3])) == (0, 100)
+    assert {int(match[2]) for match in progress} == {int(progress[-1][1])}
+    # The banner repeats this file (seed_demo's stdout): the progress, on stderr, is not in it.
+    logins = (var_dir / "run" / "demo-logins.txt").read_text()
+    assert not any(SEED_PROGRESS.match(line) for line in logins.splitlines()), logins
+
+
+def assert_banner_is_the_last_of_the_start_up(command: Command, base: str) -> None:
+    lines = command.lines
+    end = lines.index(BANNER_END)
+    start = lines.index(f"runner | Thi đua is running at {base}/")
+    before = "\n".join(lines[:start])
+    for started in (
+        r"^worker +\|.* celery@\S+ ready\.",
+        r"^beat +\|.*beat: Starting\.\.\.",
+        r"^web +\| Quit the server",
+    ):
+        assert re.search(started, before, re.MULTILINE), f"{started} came after the banner:\n{command.tail(120)}"
+    stopping = next(i for i, line in enumerate(lines) if line.startswith("runner | received SIGINT"))
+    after = [line for line in lines[end + 1 : stopping] if not AFTER_BANNER.match(line)]
+    assert not after, f"printed after the banner: {after[:20]}"
+
+
+def assert_deliveries_are_summarised_not_listed(command: Command, *, sent: int) -> None:
+    assert not re.search(r"Task notifications\.deliver\[", command.output), command.tail()
+    assert not re.search(r"Scheduler: Sending due task", command.output), command.tail()
+    summaries = [match for line in command.lines if (match := SUMMARY.match(line))]
+    assert summaries, command.tail()
+    assert len(summaries) < 20  # now and then, not a line per delivery
+    delivered, failed = (int(number.replace(",", "")) for number in summaries[-1].groups())
+    assert (delivered, failed) == (sent, 0), command.tail()
+    # The totals come last, once the worker's output has all been read.
+    last_summary = max(i for i, line in enumerate(command.lines) if SUMMARY.match(line))
+    assert command.lines[last_summary + 1] == "runner | all processes stopped.", command.tail()
+
+
 def assert_alive(pid: int, word: str) -> None:
     cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
     assert word in cmdline.split("\0"), f"pid {pid} is not the {word} process: {cmdline!r}"
@@ -264,6 +312,9 @@ def test_make_run_serves_the_demo_with_worker_and_beat_and_ctrl_c_stops_everythi
     assert delivered["in_app"] == delivered["in_app_rows"]
     assert delivered["message_ids"] == delivered["email"]
     assert delivered["links"] == {base}  # links in emails point at the running application
+    assert_seed_progress_is_a_few_lines_kept_out_of_the_banner(command, tmp_path / "var")
+    assert_banner_is_the_last_of_the_start_up(command, base)
+    assert_deliveries_are_summarised_not_listed(command, sent=delivered["email"] + delivered["in_app_rows"])
     # The runner took its clean path, which ends with status 0. GNU make, which got the same Ctrl-C,
     # then always re-raises SIGINT on itself once its recipe is done (a shell shows 130): that is the
     # only status other than 0 accepted here. A failing recipe would have made it print "make: ***".

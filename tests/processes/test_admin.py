@@ -425,7 +425,9 @@ def test_unit_page_refuses_two_overlapping_parent_links_added_together(admin_cli
     assert response.status_code == 200
     assert not UnitLink.objects.filter(unit=unit).exists()
 
-    # The 2025 reform, told as data: the district link ends the day the city link starts.
-    data["parent_links-0-valid_to"] = "2025-07-01"
+    # The 2025 reform, told as data: the district link lasts until the end of the day before the
+    # city link starts (stored as ending, exclusive, on that day).
+    data["parent_links-0-valid_to"] = "30/06/2025"
     assert admin_client.post(url, data).status_code == 302
     assert UnitLink.objects.filter(unit=unit).count() == 2
+    assert UnitLink.objects.get(unit=unit, parent=org.district).valid_to == date(2025, 7, 1)
