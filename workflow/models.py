@@ -598,7 +598,13 @@ class VoteRecusal(models.Model):
     class Meta:
         verbose_name = _("recusal")
         verbose_name_plural = _("recusals")
-        constraints = [models.UniqueConstraint(fields=["item", "user"], name="vote_recusal_once")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "user"],
+                name="vote_recusal_once",
+                violation_error_message=_("This member is already recused from this case."),
+            )
+        ]
 
     def __str__(self):
         return f"{self.user} · {self.item_id}"

@@ -497,7 +497,7 @@ def test_the_admin_refuses_invisible_characters_in_unit_campaign_and_user_names(
 def test_the_migration_composes_names_stored_before(org):
     from importlib import import_module
 
-    migration = import_module("processes.migrations.0006_names_inclusive_end_dates_constraint_messages")
+    migration = import_module("processes.migrations.0008_names_inclusive_end_dates_constraint_messages")
     nominee = NomineeFactory(unit=org.hospital)
     with connection.cursor() as cursor:  # as an older version stored it, past the field's normalising
         cursor.execute("UPDATE processes_nominee SET name = %s WHERE id = %s", [NFD_NAME, nominee.pk])
