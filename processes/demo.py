@@ -678,7 +678,6 @@ def _load_award_forms(rows, document_types) -> dict[str, AwardForm]:
             for_individual="individual" in kinds,
             for_collective="collective" in kinds,
             for_household="household" in kinds,
-            default_chain=row["default_chain"],
             council_vote=row["council_vote"] == "yes",
             public_posting_working_days=int(row["public_posting_wd"] or 0),
             notes=row["notes"],
@@ -816,7 +815,7 @@ class Story:
 
     @property
     def chain(self) -> str:
-        return "city_simplified" if self.plan.procedure == Procedure.AD_HOC else self.form.default_chain
+        return "city_simplified" if self.plan.procedure == Procedure.AD_HOC else form_chains()[self.form.code]
 
     def holder(self, task):
         """Who takes the step: its holder; the vice-chairman where the plan has him sign."""
@@ -1127,10 +1126,18 @@ VOTE_RULES = {
 COUNCIL_SIZE = 7
 
 
-def load_chains(forms: dict) -> dict:
+def form_chains() -> dict[str, str]:
+    """Award form code → the code of the chain its cases walk (award-forms.csv's default_chain)."""
+    return {row["code"]: row["default_chain"] for row in _rows("award-forms.csv")}
+
+
+def load_chains(forms: dict, chains: dict[str, str] | None = None) -> dict:
     """The three chains of chains.csv as published templates (effective with the 2021 organisation),
     version 2 of city_regular from the reform day, and the form → template assignments of ``forms``
-    (code → AwardForm). Only templates this run creates get versions, so a second run changes nothing."""
+    (code → AwardForm), each form to the chain ``chains`` names for its code (default: the CSV's).
+    Only templates this run creates get versions, so a second run changes nothing. The assignments
+    (``ChainAssignment``) are then the one source of routing."""
+    chains = form_chains() if chains is None else chains
     by_chain: dict[str, list[dict]] = {}
     for row in _rows("chains.csv"):
         by_chain.setdefault(row["chain"], []).append(row)
@@ -1171,11 +1178,12 @@ def load_chains(forms: dict) -> dict:
                 note="Từ 01/7/2025 không còn cấp huyện: Chủ tịch UBND xã, phường trình khen thưởng.",
             )
     for form in forms.values():
-        if form.default_chain in templates:
+        chain = chains.get(form.code)
+        if chain in templates:
             ChainAssignment.objects.get_or_create(
-                award_form=form, procedure="", defaults={"template": templates[form.default_chain]}
+                award_form=form, procedure="", defaults={"template": templates[chain]}
             )
-        if "city_simplified" in templates and form.default_chain == "city_regular":
+        if "city_simplified" in templates and chain == "city_regular":
             # Ad-hoc achievements and brave rescues take the simplified procedure whatever the form.
             ChainAssignment.objects.get_or_create(
                 award_form=form, procedure=Procedure.AD_HOC, defaults={"template": templates["city_simplified"]}

@@ -13,7 +13,6 @@ import io
 import ipaddress
 import logging
 import re
-import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObj
 from processes import errors
 from processes.models import DocumentType, DossierDownload, DossierFile, Nomination
 from processes.permissions import can_edit, can_view, user_scope
+from processes.text import invisible_characters, normalise
 from workflow.audit import audit_append
 
 
@@ -66,9 +66,6 @@ MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 MAX_ZIP_ENTRIES = 5000
 MAX_CONTENT_TYPES_BYTES = 1024 * 1024
 MAX_NAME_LENGTH = 255  # DossierFile.original_name
-#: Unicode categories refused in a display name: control and format characters (NUL, bidi
-#: overrides that make "gpj.exe" read as "exe.jpg", zero-width marks) and line/paragraph breaks.
-_REFUSED_NAME_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
 
 ACCEPTED_KINDS = _("PDF, Word (DOCX), Excel (XLSX), JPEG and PNG")
 
@@ -154,7 +151,7 @@ def _pdf_unreadable() -> errors.UploadRejected:
 def _display_name(raw: str | None) -> str:
     """The client's file name, checked and normalised, for showing back; it never reaches the disk."""
     # macOS sends decomposed Vietnamese letters; store the composed form people search for.
-    name = unicodedata.normalize("NFC", raw or "").strip()
+    name = normalise(raw or "").strip()
     if not name:
         raise errors.UploadRejected(
             _("The file has no name. Give it a name such as “bao-cao.pdf” and upload it again.")
@@ -166,7 +163,7 @@ def _display_name(raw: str | None) -> str:
                 "Upload the file under a name such as “bao-cao.pdf”."
             )
         )
-    if any(unicodedata.category(char) in _REFUSED_NAME_CATEGORIES for char in name):
+    if invisible_characters(name):
         raise errors.UploadRejected(
             _(
                 "The file name contains invisible control characters. Rename the file using letters, digits, "

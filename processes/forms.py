@@ -18,24 +18,13 @@ from django.utils.translation import gettext_lazy as _
 
 from processes.models import AwardForm, Campaign, OrganisationUnit, Stage, UnitKind
 from processes.services import AGENCY_MAX_WORKING_DAYS
+from processes.text import NameFormField, normalise, validate_text
 from workflow.models import StepAction
 
 #: The largest id any of our tables can hold (a signed 64-bit integer).
 MAX_ID = 2**63 - 1
 ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
-#: Control characters other than tab and line breaks, and the invisible format characters that
-#: reorder or hide text (bidi overrides, zero-width marks): refused in anything a person types.
-_REFUSED_IN_TEXT = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
-)
 COMMENT_MAX_LENGTH = 4000
-
-
-def refuse_hidden_characters(value: str) -> None:
-    if _REFUSED_IN_TEXT.search(value or ""):
-        raise ValidationError(
-            _("The text contains invisible control characters; type it again without them."), code="control"
-        )
 
 
 class IdField(forms.IntegerField):
@@ -68,22 +57,28 @@ class VersionField(IdField):
 
 
 class TextField(forms.CharField):
-    """Free text a person types (a comment, a reason): bounded, without hidden characters."""
+    """Free text a person types (a comment, a reason): bounded, composed (NFC), without invisible
+    characters (``processes.text``)."""
+
+    default_validators = [validate_text]
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", COMMENT_MAX_LENGTH)
         kwargs.setdefault("required", False)
         kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2}))
         super().__init__(**kwargs)
-        self.validators.append(refuse_hidden_characters)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalise(value) if isinstance(value, str) else value
 
 
-class LineField(TextField):
+class LineField(NameFormField):
     """One line of text: a name, a decision number."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 255)
-        kwargs.setdefault("widget", forms.TextInput)
+        kwargs.setdefault("required", False)
         super().__init__(**kwargs)
 
 

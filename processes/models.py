@@ -210,7 +210,6 @@ class AwardForm(models.Model):
     for_individual = models.BooleanField(_("for individuals"), default=False)
     for_collective = models.BooleanField(_("for collectives"), default=False)
     for_household = models.BooleanField(_("for households"), default=False)
-    default_chain = models.CharField(_("default approval chain"), max_length=40)
     council_vote = models.BooleanField(_("council vote"), default=False)
     public_posting_working_days = models.PositiveSmallIntegerField(_("public posting (working days)"), default=0)
     council_quorum_percent = models.PositiveSmallIntegerField(

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -40,6 +41,7 @@ from processes.models import (
 from processes.organisation import OrgTree
 from processes.permissions import STAFF_ROLES, C, can_edit, can_propose_in, capacities, user_scope
 from processes.permissions import deciding_unit_id as deciding_unit_id_of
+from processes.text import normalise, validate_name, validate_text
 from workflow.approvals import (
     FlowLockFailed,
     approval_cancel,
@@ -78,6 +80,17 @@ AUDIT_VERBS = {
 }
 REASON_REQUIRED = {"return_for_completion", "reject", "withdraw"}
 EDITABLE_FIELDS = {"achievement_summary", "cultivation_goals", "mentor"}
+
+
+def _plain(text: str | None, *, one_line: bool = False) -> str:
+    """Text a person wrote, as stored: stripped, composed (NFC), without invisible characters. Screens
+    check this in their forms; services check it again for every other caller."""
+    text = normalise((text or "").strip())
+    try:
+        (validate_name if one_line else validate_text)(text)
+    except ValidationError as exc:
+        raise errors.DomainError(exc.messages[0]) from None
+    return text
 
 
 # --- organisation -------------------------------------------------------------------------------
@@ -270,7 +283,7 @@ def _transition(
 ) -> Nomination:
     """Take one FSM transition under the row lock. ``authorised``: the caller already checked who
     may act (a decision on an open step: holding the step is the permission)."""
-    comment = (comment or "").strip()
+    comment = _plain(comment)
     if action in REASON_REQUIRED and not comment:
         raise errors.DomainError(_("Please give a reason."))
     with transaction.atomic():
@@ -451,7 +464,7 @@ def nomination_decide(
     last step records the signed decision and moves it to replicate; any other approval moves the
     chain on. Each decision writes one audit entry on the nomination.
     """
-    comment = (comment or "").strip()
+    comment = _plain(comment)
     if action in (StepAction.RETURN, StepAction.REJECT) and not comment:
         raise errors.DomainError(_("Please give a reason."))
     with _open_step(task_id) as approval_task:
@@ -849,7 +862,7 @@ def reassignment_choices(approval_task: ApprovalTask) -> list[ReassignOption]:
 def step_reassign(*, task_id: int, to, by, reason: str) -> ApprovalTask:
     """Give an open step to another eligible user, with a reason; audited on the nomination. A step
     nobody can hold any more passes to the successor unit's holder, and the step with it."""
-    reason = (reason or "").strip()
+    reason = _plain(reason)
     if not reason:
         raise errors.DomainError(_("Please give a reason."))
     with _open_step(task_id) as approval_task:
@@ -930,7 +943,7 @@ def _open_window(nomination: Nomination) -> ApprovalTask | None:
 
 def objection_record(*, nomination: Nomination, by, author: str, content: str) -> Objection:
     """Record an objection to a posted nominee (the Board receives them), while the window is open."""
-    author, content = (author or "").strip(), (content or "").strip()
+    author, content = _plain(author, one_line=True), _plain(content)
     if not author or not content:
         raise errors.DomainError(_("Say who objects and what the objection is."))
     if not capacities(by, nomination) & {C.ADMIN, C.BOARD}:
@@ -989,7 +1002,7 @@ def consultation_request(
     """Ask agencies for their opinion on the case, in parallel, each with its own deadline in working
     days (at most 10). ``agencies``: (unit in the tree or None, name, working days). The appraisal's
     deadline becomes 20 working days from its start. Asked by whoever holds the open step."""
-    question = (question or "").strip()
+    question = _plain(question)
     if not question or not agencies:
         raise errors.DomainError(_("Name at least one agency and the question asked."))
     if any(not 1 <= days <= AGENCY_MAX_WORKING_DAYS for _unit, _name, days in agencies):
@@ -1050,7 +1063,7 @@ def may_answer(user, consultation: Consultation) -> bool:
 
 
 def consultation_answer(*, consultation_id: int, by, answer: str) -> Consultation:
-    answer = (answer or "").strip()
+    answer = _plain(answer)
     if not answer:
         raise errors.DomainError(_("Write the agency's opinion."))
     with transaction.atomic():

@@ -10,7 +10,8 @@ looking names differ, and line breaks split a subject line. A name holding any o
 with a message naming them, as dossier file names are (``processes.dossiers``).
 
 ``NameField`` (models) and ``NameFormField`` (forms) do both; ``validate_name`` and ``normalise`` are
-there for code that takes names some other way.
+there for code that takes names some other way. Free text (comments, reasons) is held to the same
+rule except for its line breaks and tabs (``validate_text``).
 """
 
 from __future__ import annotations
@@ -34,9 +35,15 @@ def normalise(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
-def invisible_characters(value: str) -> list[str]:
-    """The refused characters in ``value``, each once, as ``U+202E RIGHT-TO-LEFT OVERRIDE``."""
-    found = dict.fromkeys(char for char in value if unicodedata.category(char) in REFUSED_CATEGORIES)
+#: What free text (a comment, a reason, a summary) may hold beside what a name may: line breaks and tabs.
+TEXT_LAYOUT = frozenset("\n\r\t")
+
+
+def invisible_characters(value: str, *, allowed: frozenset[str] = frozenset()) -> list[str]:
+    """The refused characters in ``value`` (but ``allowed``), each once, as ``U+202E RIGHT-TO-LEFT OVERRIDE``."""
+    found = dict.fromkeys(
+        char for char in value if unicodedata.category(char) in REFUSED_CATEGORIES and char not in allowed
+    )
     return [f"U+{ord(char):04X} {unicodedata.name(char, '')}".rstrip() for char in found]
 
 
@@ -63,6 +70,32 @@ class NameValidator:
 
 
 validate_name = NameValidator()
+
+
+@deconstructible
+class TextValidator(NameValidator):
+    """Free text: as a name, but line breaks and tabs are part of its layout."""
+
+    message = _(
+        "This text contains characters that cannot be seen (%(characters)s), such as right-to-left marks or "
+        "zero-width spaces. Type it again, or paste it as plain text."
+    )
+
+    def __call__(self, value) -> None:
+        if not isinstance(value, str):
+            return
+        characters = invisible_characters(value, allowed=TEXT_LAYOUT)
+        if characters:
+            raise ValidationError(self.message, code=self.code, params={"characters": ", ".join(characters)})
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, TextValidator)
+
+    def __hash__(self) -> int:
+        return hash(TextValidator)
+
+
+validate_text = TextValidator()
 
 
 class NameFormField(forms.CharField):

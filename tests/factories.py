@@ -71,7 +71,6 @@ class AwardFormFactory(factory.django.DjangoModelFactory):
     for_individual = True
     for_collective = True
     for_household = True
-    default_chain = "city_regular"
 
 
 class CampaignFactory(factory.django.DjangoModelFactory):
@@ -172,9 +171,12 @@ def build_org(day=date(2020, 1, 1)) -> Org:
     users["outsider"] = UserFactory(username="outsider")
     users["admin"] = UserFactory(username="admin", is_superuser=True, is_staff=True)
     city_form = AwardFormFactory(code="BK_CT_UBND_TP", decision_level=DecisionLevel.CITY_CHAIRMAN)
-    unit_form = AwardFormFactory(code="GK", decision_level=DecisionLevel.UNIT_LEVEL_HEAD, default_chain="unit_level")
+    unit_form = AwardFormFactory(code="GK", decision_level=DecisionLevel.UNIT_LEVEL_HEAD)
     # The three chains of chains.csv, published, and the forms' assignments to them.
-    load_chains({form.code: form for form in (city_form, unit_form)})
+    load_chains(
+        {form.code: form for form in (city_form, unit_form)},
+        chains={city_form.code: "city_regular", unit_form.code: "unit_level"},
+    )
     report_type, _ = DocumentType.objects.get_or_create(
         code=DocumentType.ACHIEVEMENT_REPORT, defaults={"name": "Báo cáo thành tích"}
     )

@@ -10,6 +10,7 @@ from django.utils import translation
 from django.views.defaults import server_error
 
 from notifications.models import InAppNotification
+from processes import errors, services
 from processes.models import Nomination, Stage
 from tests.factories import PDF_BYTES, approve_until, make_nomination, open_step, submitted
 from workflow.errors import ActionNotAllowed
@@ -209,3 +210,14 @@ def test_an_id_beyond_64_bits_in_any_admin_change_page_is_no_object(admin_client
         opts = model._meta
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[HUGE])
         assert admin_client.get(url).status_code == 302, url  # "does not exist", back to the list
+
+
+def test_services_refuse_invisible_characters_from_any_caller(org):
+    """Screens check text in their forms; the services check it again for every other caller."""
+    nomination = submitted(org)
+    task = open_step(nomination)
+    with pytest.raises(errors.DomainError):
+        services.nomination_decide(task_id=task.pk, by=org.hospital_head, action="return", comment=BIDI)
+    with pytest.raises(errors.DomainError):
+        services.step_reassign(task_id=task.pk, to=org.hospital_deputy, by=org.hospital_secretary, reason=NUL)
+    assert open_step(nomination).pk == task.pk
