@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from processes.models import AwardForm, Campaign, OrganisationUnit, Stage, UnitKind
-from processes.services import AGENCY_MAX_WORKING_DAYS
+from processes.models import AwardForm, Campaign, Nominee, OrganisationUnit, Procedure, Stage, UnitKind
+from processes.services import AGENCY_MAX_WORKING_DAYS, NOMINEE_FIELDS
 from processes.text import NameFormField, normalise, validate_text
 from workflow.models import StepAction
 
@@ -228,6 +228,37 @@ class ConsultationForm(forms.Form):
 
 class ConsultationAnswerForm(forms.Form):
     answer = TextField(label=_("The agency's opinion"), required=True, widget=forms.Textarea(attrs={"rows": 6}))
+
+
+# --- starting a case ------------------------------------------------------------------------------
+
+
+class NomineeForm(forms.ModelForm):
+    class Meta:
+        model = Nominee
+        fields = ["unit", *NOMINEE_FIELDS]
+        # A date input holds ISO dates whatever the language shows: format the initial value so.
+        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units
+
+
+class NominationForm(forms.Form):
+    campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=Campaign.objects.all())
+    award_form = forms.ModelChoiceField(label=_("Award form"), queryset=AwardForm.objects.filter(is_active=True))
+    procedure = forms.ChoiceField(label=_("Procedure"), choices=Procedure.choices)
+    nominee = forms.ModelChoiceField(label=_("Nominee"), queryset=Nominee.objects.none())
+    unit = forms.ModelChoiceField(label=_("Proposing unit"), queryset=OrganisationUnit.objects.none())
+    achievement_summary = TextField(
+        label=_("Achievement summary"), widget=forms.Textarea(attrs={"rows": 5}), max_length=20000
+    )
+
+    def __init__(self, *args, units, nominees, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units
+        self.fields["nominee"].queryset = nominees
 
 
 class NomineeChoiceForm(forms.Form):

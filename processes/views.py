@@ -1,4 +1,3 @@
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import Http404
@@ -13,11 +12,12 @@ from processes.forms import (
     ConsultationForm,
     NominationEditForm,
     NominationFilterForm,
+    NominationForm,
     NomineeChoiceForm,
+    NomineeForm,
     PageForm,
     ReassignForm,
     StepDecisionForm,
-    TextField,
     TransitionForm,
     errors_text,
 )
@@ -43,7 +43,6 @@ from processes.selectors import (
     nomination_timeline,
 )
 from processes.services import (
-    NOMINEE_FIELDS,
     REASON_REQUIRED,
     nomination_act,
     nomination_create,
@@ -302,34 +301,6 @@ def _proposing_units(scope):
     if scope.is_admin:
         return units
     return units.filter(pk__in=scope.proposing_unit_ids)
-
-
-class NomineeForm(forms.ModelForm):
-    class Meta:
-        model = Nominee
-        fields = ["unit", *NOMINEE_FIELDS]
-        # A date input holds ISO dates whatever the language shows: format the initial value so.
-        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
-
-    def __init__(self, *args, units, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = units
-
-
-class NominationForm(forms.Form):
-    campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=Campaign.objects.all())
-    award_form = forms.ModelChoiceField(label=_("Award form"), queryset=AwardForm.objects.filter(is_active=True))
-    procedure = forms.ChoiceField(label=_("Procedure"), choices=Procedure.choices)
-    nominee = forms.ModelChoiceField(label=_("Nominee"), queryset=Nominee.objects.none())
-    unit = forms.ModelChoiceField(label=_("Proposing unit"), queryset=OrganisationUnit.objects.none())
-    achievement_summary = TextField(
-        label=_("Achievement summary"), widget=forms.Textarea(attrs={"rows": 5}), max_length=20000
-    )
-
-    def __init__(self, *args, units, nominees, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = units
-        self.fields["nominee"].queryset = nominees
 
 
 def _nominees_in_scope(scope):

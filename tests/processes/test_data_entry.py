@@ -145,7 +145,7 @@ def test_the_new_nominee_form_keeps_iso_in_its_date_input(client, org):
     # <input type="date"> takes ISO only: a day-first value would show an empty box.
     client.force_login(org.hospital_secretary)
     nominee = NomineeFactory(unit=org.hospital, birth_date=date(1988, 3, 8))
-    from processes.views import NomineeForm
+    from processes.forms import NomineeForm
 
     form = NomineeForm(instance=nominee, units=OrganisationUnit.objects.all())
     assert 'value="1988-03-08"' in str(form["birth_date"])
