@@ -1,13 +1,16 @@
 """Conditions on the nomination's transitions, each with the message a user sees when it fails.
 
 django-fsm-2 calls each guard with the nomination; services call ``explain`` to say why a
-transition is unavailable. Guards read related rows lazily, so this module imports no models.
+transition is unavailable. Guards read related rows through the nomination and name the domain's vocabularies
+(``processes.choices``), so this module imports no model and models can import it.
 """
 
 from __future__ import annotations
 
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+
+from processes.choices import ACHIEVEMENT_REPORT, CollectiveType, EligibilityKind, Enforcement, NomineeKind
 
 
 class Guard:
@@ -43,9 +46,7 @@ def _missing_documents(nomination) -> list[str]:
 
 @guard(_("The achievement report has not been uploaded."))
 def has_achievement_report(nomination) -> bool:
-    from processes.models import DocumentType
-
-    return nomination.files.filter(document_type__code=DocumentType.ACHIEVEMENT_REPORT).exists()
+    return nomination.files.filter(document_type__code=ACHIEVEMENT_REPORT).exists()
 
 
 def _required_documents_present(nomination) -> bool:
@@ -72,8 +73,6 @@ def nominee_kind_accepted(nomination) -> bool:
 
 
 def award_form_accepts(award_form, nominee) -> bool:
-    from processes.models import CollectiveType, NomineeKind
-
     if nominee.kind == NomineeKind.INDIVIDUAL:
         return award_form.for_individual
     if nominee.collective_type == CollectiveType.HOUSEHOLD:
@@ -83,16 +82,14 @@ def award_form_accepts(award_form, nominee) -> bool:
 
 def unmet_eligibility_rules(nomination, *, enforcement: str):
     """The form's eligibility rules of the given enforcement that the nominee does not meet."""
-    from processes.models import EligibilityRule
-
     rules = nomination.award_form.eligibility_rules.filter(enforcement=enforcement).select_related("required_form")
     unmet = []
     for rule in rules:
         # A streak without its earlier form cannot be evaluated; saving one is refused (the model's
         # constraint), so none should exist: never let one block every case.
-        if rule.kind == EligibilityRule.Kind.PRIOR_AWARD_STREAK and rule.required_form_id is None:
+        if rule.kind == EligibilityKind.PRIOR_AWARD_STREAK and rule.required_form_id is None:
             continue
-        if rule.kind == EligibilityRule.Kind.PRIOR_AWARD_STREAK and not _has_streak(nomination, rule):
+        if rule.kind == EligibilityKind.PRIOR_AWARD_STREAK and not _has_streak(nomination, rule):
             unmet.append(rule)
     return unmet
 
@@ -109,11 +106,11 @@ def _has_streak(nomination, rule) -> bool:
 
 
 def _eligible(nomination) -> bool:
-    return not unmet_eligibility_rules(nomination, enforcement="block")
+    return not unmet_eligibility_rules(nomination, enforcement=Enforcement.BLOCK)
 
 
 _eligible.detail = lambda nomination: "; ".join(
-    rule.description or str(rule) for rule in unmet_eligibility_rules(nomination, enforcement="block")
+    rule.description or str(rule) for rule in unmet_eligibility_rules(nomination, enforcement=Enforcement.BLOCK)
 )
 eligibility_met = Guard(_eligible, _("The nominee does not meet the award form's eligibility rules:"))
 

@@ -39,7 +39,7 @@ from processes.models import (
     Stage,
 )
 from processes.organisation import OrgTree
-from processes.permissions import STAFF_ROLES, C, can_edit, can_propose_in, capacities, user_scope
+from processes.permissions import STAFF_ROLES, C, can_edit, can_propose_in, can_transition, capacities, user_scope
 from processes.permissions import deciding_unit_id as deciding_unit_id_of
 from processes.text import normalise, validate_name, validate_text
 from workflow.approvals import (
@@ -295,7 +295,7 @@ def _transition(
                 _("This step is not possible while the nomination is in “%(stage)s”.")
                 % {"stage": current.get_stage_display()}
             )
-        if not authorised and not meta.has_transition_perm(current, current.stage, by):
+        if not authorised and not can_transition(by, current, action):
             raise errors.PermissionDenied()
         conditions = meta.get_transition(current.stage).conditions
         unmet = [condition.explain(current) for condition in conditions if not condition(current)]
