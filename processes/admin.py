@@ -28,7 +28,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from processes import errors, services
-from processes.dossiers import dossier_upload
 from processes.models import (
     AwardForm,
     Campaign,
@@ -52,6 +51,7 @@ from processes.models import (
     UnitLink,
 )
 from processes.selectors import nomination_timeline
+from processes.services.dossiers import dossier_upload
 from processes.text import NameFormField
 from workflow.admin import ReadOnlyAdminMixin
 from workflow.errors import WorkflowError

@@ -15,6 +15,8 @@ from datetime import date
 from processes import errors
 from processes.approvers import ROLE_ORDER, resolve_approvers
 from processes.models import Membership, Nomination, Objection
+from processes.selectors import nomination_of
+from processes.services.council import council_outcome
 from workflow.approvals import StepAssignment
 from workflow.audit import audit_append
 from workflow.models import VoteRecusal
@@ -26,10 +28,6 @@ PUBLIC_POSTING = "public_posting"
 
 def process_subject_id(approval_task) -> int:
     return approval_task.process.subject_id
-
-
-def nomination_of(process) -> Nomination:
-    return Nomination.objects.select_related("award_form", "nominee", "unit").get(pk=process.subject_id)
 
 
 class NominationSubject:
@@ -120,8 +118,6 @@ class NominationSubject:
         return conflicts
 
     def vote_decided(self, *, item) -> None:
-        from processes.services import council_outcome
-
         council_outcome(item=item)
 
     def audit_states(self, *, ids=None) -> tuple[type[Nomination], dict[int, str]]:

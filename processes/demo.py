@@ -859,7 +859,7 @@ class Story:
             services.council_vote(session_id=session.pk, by=member, choices={item.pk: Ballot.Choice.YES})
 
     def upload(self, nomination, code, by, *, revision=False):
-        from processes.dossiers import dossier_upload
+        from processes.services.dossiers import dossier_upload
 
         self.files += 1
         name = DOCUMENT_TYPES[code][1]

@@ -1,4 +1,4 @@
-"""Upload and download of dossier files. The checks live in processes.dossiers and processes.permissions."""
+"""Upload and download of dossier files. The checks live in processes.services.dossiers, processes.file_checks and processes.permissions."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from processes import dossiers, errors
+from processes import errors
 from processes.models import DocumentType, DossierFile
 from processes.network import client_address
 from processes.permissions import can_view
+from processes.services import dossiers
 from processes.views import visible_nomination_or_404
 
 

@@ -13,10 +13,13 @@ from enum import StrEnum
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from processes.models import (
     DECIDING_LEVEL_KINDS,
+    Consultation,
     DecisionLevel,
+    Membership,
     Nomination,
     OrganisationUnit,
     Role,
@@ -24,7 +27,8 @@ from processes.models import (
     UnitKind,
 )
 from processes.organisation import OrgTree, memberships_on, today
-from workflow.models import ApprovalCandidate
+from workflow.approvals import decisions_for, is_candidate
+from workflow.models import ApprovalCandidate, ApprovalTask, StepAction, VoteSession
 
 
 class Capacity(StrEnum):
@@ -211,3 +215,101 @@ def nominations_visible_to(user, *, scope: UserScope | None = None) -> QuerySet[
         visible |= Q(award_form__decision_level=DecisionLevel.CITY_CHAIRMAN)
     # Deciders of unit-level forms sit at or above the proposing unit, so staff_units covers them.
     return nominations.filter(visible)
+
+
+# --- who may decide, reassign, answer, convene: asked by services, screens and the API alike ------
+
+
+#: How someone may decide an open step: as one of its holders, or as an administrator stepping in
+#: for them (with a reason, audited as such, never signing an award).
+HOLDER = "holder"
+INTERVENTION = "intervention"
+
+
+def decider_role(user, approval_task: ApprovalTask, nomination: Nomination) -> str | None:
+    """``HOLDER``, ``INTERVENTION`` or None. Nobody decides on their own nomination, superusers included."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if nomination.nominee.user_id == user.pk:
+        return None
+    if is_candidate(approval_task, user):
+        return HOLDER
+    if user.is_superuser:
+        return INTERVENTION
+    return None
+
+
+def decisions_offered(approval_task: ApprovalTask, role: str | None, *, is_last: bool) -> list[str]:
+    """The decisions ``role`` may take on the step: an administrator stepping in never signs the award."""
+    if role is None:
+        return []
+    offered = decisions_for(approval_task.step)
+    if role == INTERVENTION and is_last:
+        offered = [action for action in offered if action != StepAction.APPROVE]
+    return offered
+
+
+def may_reassign(user, approval_task: ApprovalTask) -> bool:
+    """An administrator, or a secretary of the step's unit or of a unit above it (the owning level),
+    in today's tree or in the tree the case climbs (a unit abolished since has no parent today)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if approval_task.unit_id is None:
+        return False
+    scope = user_scope(user)
+    secretary_of = {unit_id for unit_id, held in scope.roles.items() if Role.SECRETARY in held}
+    if not secretary_of:
+        return False
+    owning = {approval_task.unit_id, *scope.tree.ancestors(approval_task.unit_id)}
+    if owning & secretary_of:
+        return True
+    structure_on = approval_task.process.structure_on
+    if structure_on == scope.tree.day:
+        return False
+    return bool(set(OrgTree.on(structure_on).ancestors(approval_task.unit_id)) & secretary_of)
+
+
+def may_answer(user, consultation: Consultation) -> bool:
+    """The agency's head, deputy or secretary; for an agency with nobody in the tree, a Board officer
+    (who records its letter); an administrator always."""
+    if user.is_superuser:
+        return True
+    scope = user_scope(user)
+    if consultation.agency_id is not None and scope.roles.get(consultation.agency_id, frozenset()) & set(STAFF_ROLES):
+        return True
+    agency_staffed = (
+        consultation.agency_id is not None
+        and Membership.objects.on(timezone.localdate()).filter(unit_id=consultation.agency_id).exists()
+    )
+    return scope.board and not agency_staffed
+
+
+def may_open_session(user, council_unit_id: int | None, *, scope=None) -> bool:
+    """An administrator, a Board officer (the city council's secretariat), or the head, a deputy or the
+    secretary of the council's unit or of the unit it belongs to (a department's own council)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    scope = scope or user_scope(user)
+    if scope.board:
+        return True
+    if council_unit_id is None:
+        return False
+    owners = {council_unit_id, scope.tree.parent.get(council_unit_id)}
+    return any(scope.roles.get(unit_id, frozenset()) & set(STAFF_ROLES) for unit_id in owners if unit_id)
+
+
+def may_see_session(user, session: VoteSession) -> bool:
+    """Its members (they hold a ballot task), the Board, and whoever may convene that council."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    scope = user_scope(user)
+    return (
+        scope.is_admin
+        or scope.board
+        or session.task_set.filter(owner=user).exists()
+        or may_open_session(user, session.council_unit_id, scope=scope)
+    )

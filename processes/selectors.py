@@ -12,22 +12,42 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
+from processes import errors
+from processes.approvers import eligible_for_reassignment, successor_assignment
 from processes.guards import unmet_eligibility_rules
-from processes.models import FINAL_STAGES, Consultation, Decision, EligibilityRule, Nomination, Stage
+from processes.models import (
+    FINAL_STAGES,
+    Consultation,
+    Decision,
+    EligibilityRule,
+    Membership,
+    Nomination,
+    OrganisationUnit,
+    Stage,
+)
 from processes.permissions import (
+    INTERVENTION,
     STAFF_ROLES,
     TRANSITION_RULES,
     UserScope,
     can_transition,
+    decider_role,
+    decisions_offered,
+    may_reassign,
     nominations_visible_to,
     user_scope,
 )
 from workflow.actions import label_of
 from workflow.approvals import inbox, next_position, open_tasks, processes_of
 from workflow.audit import audit_entries_for
-from workflow.models import ApprovalTask, StepAction, StepKind, TemplateStep
+from workflow.models import ApprovalTask, StepAction, StepKind, TemplateStep, VoteSession
 
 PAGE_SIZE = 50
+
+
+def nomination_of(process) -> Nomination:
+    """The nomination a running approval is about, with what its steps read."""
+    return Nomination.objects.select_related("award_form", "nominee", "unit").get(pk=process.subject_id)
 
 
 @dataclass(frozen=True)
@@ -192,8 +212,6 @@ class OpenStep:
 def approval_steps(*, user, nomination: Nomination, scope: UserScope | None = None) -> tuple[list[OpenStep], list]:
     """The nomination's open steps (holder, due time, what the viewer may do) and its decided steps,
     oldest first, over every run of its chain: a constant number of queries."""
-    from processes.services import INTERVENTION, decider_role, decisions_offered, may_reassign, reassignment_choices
-
     runs = processes_of(nomination)
     now = timezone.now()
     open_rows = []
@@ -348,3 +366,80 @@ def consultations_for(user) -> list[Consultation]:
         .select_related("nomination__nominee")
         .order_by("due_at")[:50]
     )
+
+
+# --- who may be given a step; which council sessions a user sees --------------------------------------
+
+
+@dataclass(frozen=True)
+class ReassignOption:
+    """Someone a step may be given to; ``unit`` is set when the step passes to a successor unit
+    (after a reorganisation left nobody to hold it where it was)."""
+
+    user: object
+    unit: OrganisationUnit | None = None
+
+    @property
+    def pk(self) -> int:
+        return self.user.pk
+
+    def __str__(self) -> str:
+        name = self.user.get_full_name() or self.user.get_username()
+        return f"{name} · {self.unit}" if self.unit is not None else name
+
+
+def reassignment_choices(approval_task: ApprovalTask) -> list[ReassignOption]:
+    """Who may be given the step: those the rule allows today (the resolved holders, the head they
+    stand in for, the unit's deputies); else the active members of the step's unit; and when the step
+    can no longer be held where it was (a reorganisation abolished or emptied its unit), whoever holds
+    the same rule today in the successor unit (``approvers.successor_assignment``)."""
+    process = approval_task.process
+    nomination = nomination_of(process)
+    today = timezone.localdate()
+    try:
+        return [
+            ReassignOption(user)
+            for user in eligible_for_reassignment(
+                nomination=nomination, step=approval_task.step, structure_on=process.structure_on, people_on=today
+            )
+        ]
+    except errors.NoApprover:
+        pass
+    if approval_task.unit_id is not None:
+        rows = (
+            Membership.objects.on(today)
+            .filter(unit_id=approval_task.unit_id, user__is_active=True)
+            .exclude(user_id=nomination.nominee.user_id)
+            .select_related("user")
+            .order_by("role", "user_id")
+        )
+        members = list({row.user_id: row.user for row in rows}.values())
+        if members:
+            return [ReassignOption(user) for user in members]
+    try:
+        successor = successor_assignment(nomination=nomination, step=approval_task.step, day=today)
+    except errors.NoApprover:
+        return []
+    people = [*successor.users]
+    if successor.on_behalf_of is not None:
+        people.append(successor.on_behalf_of)
+    options, seen = [], {nomination.nominee.user_id}
+    for user in people:
+        if user.pk not in seen:
+            seen.add(user.pk)
+            options.append(ReassignOption(user, unit=successor.unit))
+    return options
+
+
+def sessions_visible_to(user, *, scope=None):
+    """The sessions ``may_see_session`` lets ``user`` see, as one queryset: all for an admin or the
+    Board; otherwise those they hold a ballot in and those of a council they may convene."""
+    scope = scope or user_scope(user)
+    sessions = VoteSession.objects.all()
+    if scope.user_id is None:
+        return sessions.none()
+    if scope.is_admin or scope.board:
+        return sessions
+    staff = {unit_id for unit_id, held in scope.roles.items() if held & set(STAFF_ROLES)}
+    convenes = staff | {unit_id for unit_id, parent in scope.tree.parent.items() if parent in staff}
+    return sessions.filter(Q(task__owner_id=scope.user_id) | Q(council_unit_id__in=convenes)).distinct()

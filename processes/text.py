@@ -7,7 +7,7 @@ search or a duplicate check would miss one of them: names are stored composed (N
 Control and format characters show nothing themselves, yet a right-to-left override makes the rest
 of a name read backwards in a list or an email subject, zero-width spaces and joiners make two equal
 looking names differ, and line breaks split a subject line. A name holding any of them is refused
-with a message naming them, as dossier file names are (``processes.dossiers``).
+with a message naming them, as dossier file names are (``processes.file_checks``).
 
 ``NameField`` (models) and ``NameFormField`` (forms) do both; ``validate_name`` and ``normalise`` are
 there for code that takes names some other way. Free text (comments, reasons) is held to the same
@@ -23,6 +23,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
+
+from processes.errors import DomainError
 
 #: Unicode categories refused in a name: controls (Cc: NUL, tab, newline, DEL, C1), formats (Cf:
 #: bidi overrides and isolates, zero-width space/joiners, soft hyphen, BOM), surrogates (Cs),
@@ -127,3 +129,15 @@ class NameField(models.CharField):
 
     def formfield(self, **kwargs):
         return super().formfield(**{"form_class": NameFormField, **kwargs})
+
+
+def plain(text: str | None, *, one_line: bool = False) -> str:
+    """Text a person wrote, as stored: stripped, composed (NFC), without invisible characters; else the
+    validator's message as a ``DomainError``. Screens check this in their forms; services check it
+    again for every other caller."""
+    text = normalise((text or "").strip())
+    try:
+        (validate_name if one_line else validate_text)(text)
+    except ValidationError as exc:
+        raise DomainError(exc.messages[0]) from None
+    return text

@@ -28,7 +28,7 @@ def test_every_fsm_transition_has_a_permission_rule():
 def test_only_the_services_call_transition_methods():
     offenders = []
     for path in _sources():
-        if path == ROOT / "processes" / "services.py":
+        if path.parent == ROOT / "processes" / "services":
             continue
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from processes import dossiers
+from processes.services import dossiers
 from tests.factories import PDF_BYTES, make_nomination
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ from pypdf import PdfWriter
 from pypdf.actions import JavaScript
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, TextStringObject
 
-from processes import dossiers, errors
+from processes import errors, file_checks
 from processes.models import DossierFile
 from tests.factories import make_nomination
 
@@ -101,7 +101,7 @@ LAUNCH_ACTION = b"<< /S /Launch /Win << /F (cmd.exe) /P (/c calc) >> >>"
 
 
 def check(content: bytes):
-    dossiers._check_pdf(SimpleUploadedFile("bao-cao.pdf", content))
+    file_checks.check_pdf(SimpleUploadedFile("bao-cao.pdf", content))
 
 
 def refusal(content: bytes) -> str:
@@ -176,7 +176,7 @@ def test_an_open_action_pointing_into_a_compressed_object_stream_is_refused():
 def test_a_javascript_action_behind_two_stream_filters_is_found_by_pypdf():
     """The raw scan inflates Flate object streams only; pypdf decodes every filter of listed ones."""
     content = packed_pdf(JS_ACTION, hex_encoded=True)
-    assert not {"/JavaScript", "/JS"} & set(dossiers._raw_pdf_names(content))
+    assert not {"/JavaScript", "/JS"} & set(file_checks.raw_pdf_names(content))
     assert ACTIVE in refusal(content)
 
 

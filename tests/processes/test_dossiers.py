@@ -18,8 +18,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from processes import dossiers, errors
+from processes import errors, file_checks
 from processes.models import DocumentType, DossierDownload, DossierFile
+from processes.services import dossiers
 from tests.factories import PDF_BYTES, attach_file, make_nomination
 from workflow.audit import audit_entries_for
 
@@ -291,7 +292,7 @@ def test_rejects_a_macro_enabled_document_renamed_to_docx(org, nomination):
 
 
 def test_rejects_a_document_that_would_unpack_beyond_the_bound(org, nomination, monkeypatch):
-    monkeypatch.setattr(dossiers, "MAX_UNPACKED_BYTES", 64 * 1024)
+    monkeypatch.setattr(file_checks, "MAX_UNPACKED_BYTES", 64 * 1024)
     # Compresses to about a hundred bytes; the zip's directory says what it unpacks to.
     content = docx_bytes(extra={"word/media/padding.bin": b"\x00" * (128 * 1024)})
     assert len(content) < 2000

@@ -91,7 +91,7 @@ def test_a_failed_audit_append_rolls_the_transition_back(org, monkeypatch):
     def broken_append(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "audit_append", broken_append)
+    monkeypatch.setattr(services.nominations, "audit_append", broken_append)
     with pytest.raises(RuntimeError):
         services.nomination_start_cultivation(nomination=nomination, by=org.hospital_head)
     current = Nomination.objects.get(pk=nomination.pk)

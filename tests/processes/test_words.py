@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from processes.dossiers import dossier_upload
+from processes.services.dossiers import dossier_upload
 from tests.factories import PDF_BYTES, approve_until, hold_session, holders, make_nomination, open_step, submitted
 
 RAW_CODES = ("sent_back", "posting_closed", "objection_recorded", "consultation_requested", "step_approved")

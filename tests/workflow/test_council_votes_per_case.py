@@ -293,7 +293,7 @@ def test_a_crash_between_the_last_vote_and_the_tally_loses_nothing_the_timer_dis
     session = open_session(org, [task])
     item = session.items.get()
     # The process dies right after each vote's transaction committed: the tally never runs from there.
-    monkeypatch.setattr(services, "session_tally_due", lambda **kwargs: None)
+    monkeypatch.setattr(services.council, "session_tally_due", lambda **kwargs: None)
     for user, choice in zip(council, ["yes"] * 5 + ["no", "abstain"], strict=True):
         services.council_vote(session_id=session.pk, by=user, choices={item.pk: choice})
 

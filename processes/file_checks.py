@@ -1,16 +1,14 @@
-"""Dossier files: uploads accepted by what they contain, stored under random names, downloads logged.
+"""What an uploaded file is, judged by what it contains; whether its name can be shown back.
 
 What a file is comes from its first bytes (and, for Word and Excel, from the parts inside the zip),
-never from its name or the browser's content type. The client's name is kept for display only; on
-disk a file is ``<nomination id>/<random uuid>.<extension of the detected type>`` under
-``settings.DOSSIER_ROOT``, which no web server serves.
+never from its name or the browser's content type; a PDF is refused when it carries scripts or launch
+actions. Used by ``processes.services.dossiers``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import ipaddress
 import logging
 import re
 import zipfile
@@ -20,17 +18,13 @@ from dataclasses import dataclass
 import filetype
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 from processes import errors
-from processes.models import DocumentType, DossierDownload, DossierFile, Nomination
-from processes.permissions import can_edit, can_view, user_scope
 from processes.text import invisible_characters, normalise
-from workflow.audit import audit_append
 
 
 @dataclass(frozen=True)
@@ -148,7 +142,7 @@ def _pdf_unreadable() -> errors.UploadRejected:
 # --- the display name -----------------------------------------------------------------------------
 
 
-def _display_name(raw: str | None) -> str:
+def display_name(raw: str | None) -> str:
     """The client's file name, checked and normalised, for showing back; it never reaches the disk."""
     # macOS sends decomposed Vietnamese letters; store the composed form people search for.
     name = normalise(raw or "").strip()
@@ -173,7 +167,7 @@ def _display_name(raw: str | None) -> str:
     return name
 
 
-def _name_saying(name: str, kind: FileKind) -> str:
+def name_saying(name: str, kind: FileKind) -> str:
     """``name``, ending in ``kind``'s extension, so a saved download opens in the right program."""
     _stem, dot, ending = name.rpartition(".")
     if dot and ending.lower() in kind.name_extensions:
@@ -185,7 +179,7 @@ def _name_saying(name: str, kind: FileKind) -> str:
 # --- what the file is ----------------------------------------------------------------------------
 
 
-def _detect_kind(upload: File) -> FileKind:
+def detect_kind(upload: File) -> FileKind:
     upload.seek(0)
     head = upload.read(SIGNATURE_BYTES)
     upload.seek(0)
@@ -249,7 +243,7 @@ def _office_kind(upload: File) -> FileKind:
     return kinds[0]
 
 
-def _check_pdf(upload: File) -> None:
+def check_pdf(upload: File) -> None:
     """Refuse a PDF carrying JavaScript or a launch action, or one that cannot be inspected.
 
     pypdf reads every object the cross-reference tables name, those packed in compressed object
@@ -270,7 +264,7 @@ def _check_pdf(upload: File) -> None:
     except Exception as exc:  # pypdf meets malformed files with errors of many kinds
         logging.getLogger(__name__).info("PDF refused as unreadable: %r", exc)
         raise _pdf_unreadable() from exc
-    if active or any(name in ACTIVE_PDF_NAMES for name in _raw_pdf_names(data)):
+    if active or any(name in ACTIVE_PDF_NAMES for name in raw_pdf_names(data)):
         raise _pdf_with_active_content()
 
 
@@ -307,7 +301,7 @@ def _raw_names(text: bytes):
         yield "/" + raw.decode("latin-1")
 
 
-def _raw_pdf_names(data: bytes):
+def raw_pdf_names(data: bytes):
     """Names found in the bytes outside stream data, and inside the object streams' compressed data.
 
     Other streams (pages, images, fonts) are skipped: binary data holds "/JS" by chance.
@@ -329,7 +323,7 @@ def _raw_pdf_names(data: bytes):
             return
 
 
-class _MeasuredStream(File):
+class MeasuredStream(File):
     """Hands the upload to the storage chunk by chunk, hashing and counting on the way.
 
     Having no ``temporary_file_path``, it makes the storage copy rather than move a spooled upload,
@@ -349,87 +343,3 @@ class _MeasuredStream(File):
                 raise size_limit_error()
             self.digest.update(chunk)
             yield chunk
-
-
-# --- services -------------------------------------------------------------------------------------
-
-
-def dossier_upload(*, nomination: Nomination, by, document_type: DocumentType, upload: File) -> DossierFile:
-    """Add a file to ``nomination``'s dossier, or raise UploadRejected / PermissionDenied.
-
-    Either the row, the stored file and the audit entry all exist afterwards or none does. One
-    limit: called inside a caller's transaction that later rolls back, the stored file stays on disk
-    with no row pointing at it (Django offers no hook on rollback).
-    """
-    scope = user_scope(by)
-    if not can_edit(by, nomination, scope=scope):
-        raise errors.PermissionDenied(_("You may not add files to this nomination at its current stage."))
-    if document_type is None:
-        raise errors.UploadRejected(_("Choose which document this file is."))
-    name = _display_name(upload.name)
-    limit = settings.DOSSIER_MAX_UPLOAD_BYTES
-    # Django knows the size of an upload before anything reads it.
-    if upload.size is not None and upload.size > limit:
-        raise size_limit_error(size=upload.size)
-    kind = _detect_kind(upload)
-    if kind is PDF:
-        _check_pdf(upload)
-
-    dossier_file = DossierFile(
-        nomination=nomination,
-        document_type=document_type,
-        original_name=_name_saying(name, kind),
-        content_type=kind.content_type,
-        extension=kind.extension,
-        uploaded_by=by,
-    )
-    field = dossier_file.file.field
-    storage = dossier_file.file.storage
-    target = field.generate_filename(dossier_file, dossier_file.original_name)
-    stream = _MeasuredStream(upload, limit=limit)
-    stored = None
-    try:
-        stored = storage.save(target, stream, max_length=field.max_length)
-        dossier_file.file = stored
-        dossier_file.size = stream.bytes_read
-        dossier_file.sha256 = stream.digest.hexdigest()
-        with transaction.atomic():
-            # Lock the nomination as transitions do, so the stage that the edit right depends on
-            # cannot change between this check and the insert.
-            locked = (
-                Nomination.objects.select_for_update(of=("self",))
-                .select_related("award_form", "nominee")
-                .get(pk=nomination.pk)
-            )
-            if not can_edit(by, locked, scope=scope):
-                raise errors.PermissionDenied(_("You may not add files to this nomination at its current stage."))
-            dossier_file.nomination = locked
-            dossier_file.save(force_insert=True)
-            audit_append(
-                subject=locked,
-                actor=by,
-                action="processes.dossier.uploaded",
-                data={
-                    "file": dossier_file.pk,
-                    "document_type": document_type.code,
-                    "name": dossier_file.original_name,
-                    "size": dossier_file.size,
-                    "sha256": dossier_file.sha256,
-                },
-            )
-    except BaseException:
-        # The name is a fresh UUID, so whatever lies there was written by this call.
-        storage.delete(stored or target)
-        raise
-    return dossier_file
-
-
-def dossier_download_log(*, dossier_file: DossierFile, by, ip_address: str | None) -> DossierDownload:
-    """Record that ``by`` is receiving ``dossier_file``; only someone who may see the nomination may."""
-    if not can_view(by, dossier_file.nomination):
-        raise errors.PermissionDenied()
-    try:
-        address = str(ipaddress.ip_address(ip_address)) if ip_address else None
-    except ValueError:
-        address = None
-    return DossierDownload.objects.create(file=dossier_file, user=by, ip_address=address)
