@@ -1,4 +1,5 @@
-"""Upload and download of dossier files. The checks live in processes.services.dossiers, processes.file_checks and processes.permissions."""
+"""Upload and download of dossier files. The checks live in processes.services.dossiers,
+processes.file_checks and processes.permissions."""
 
 from __future__ import annotations
 
