@@ -4,18 +4,20 @@ so an event and its notifications commit or roll back together. The domain never
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from notifications.models import Event
-from notifications.outbox import notify
-from processes.models import Consultation, Membership, Nomination
-from processes.organisation import unit_head_on
+from notifications.outbox import Notice, notify, notify_many
+from processes.models import Consultation, Membership, Nomination, Role
 from processes.permissions import STAFF_ROLES
 from workflow.flows import CouncilFlow
 from workflow.models import ApprovalCandidate, ApprovalTask, AuditEntry, VoteSession
@@ -78,9 +80,10 @@ def on_audit_entry(sender, instance: AuditEntry, created: bool, raw: bool = Fals
         return
     if instance.chain.content_type_id != ContentType.objects.get_for_model(Nomination).pk:
         return
-    if instance.action == "processes.nomination.step_opened":
-        step_assigned(instance)
-    elif instance.action in OUTCOMES:
+    opened = _opened(instance)
+    if opened:
+        steps_assigned(instance, opened)
+    if instance.action in OUTCOMES:
         outcome(instance, OUTCOMES[instance.action])
     elif instance.action == "processes.nomination.consultation_requested":
         opinion_asked(instance)
@@ -91,35 +94,84 @@ def on_audit_entry(sender, instance: AuditEntry, created: bool, raw: bool = Fals
 
 
 def _nomination(entry: AuditEntry) -> Nomination:
+    """The entry's nomination: the very object its writer held (``entry.context``), else read."""
+    subject = (getattr(entry, "context", None) or {}).get("subject")
+    if isinstance(subject, Nomination) and subject.nominee_id is not None:
+        return subject
     return Nomination.objects.select_related("nominee", "award_form", "unit").get(pk=entry.chain.object_id)
 
 
-def step_assigned(entry: AuditEntry) -> None:
-    holders = get_user_model().objects.filter(username__in=entry.data.get("holders", []), is_active=True)
-    if not holders:
-        return
+@dataclass(frozen=True)
+class Opened:
+    """A step an entry opened: which task, its step's name, when it is due, who holds it."""
+
+    task_id: int
+    step_name: str
+    due_at: datetime
+    holders: list
+
+
+def _opened(entry: AuditEntry) -> list[Opened]:
+    """The steps ``entry`` opened: from the tasks its writer handed over (``entry.context``), else from
+    its data (a decision's ``opened``, or a ``step_opened`` entry's own)."""
+    context = getattr(entry, "context", None) or {}
+    if "opened" in context:
+        return [
+            Opened(task.pk, task.step.name, task.due_at, list(task.assignment.users))
+            for task in context["opened"]
+            if task.assignment.users
+        ]
+    rows = [entry.data] if entry.action == "processes.nomination.step_opened" else entry.data.get("opened", [])
+    found = []
+    for row in rows:
+        holders = get_user_model().objects.filter(username__in=row.get("holders", []))
+        task = ApprovalTask.objects.select_related("step").filter(pk=row.get("task")).first()
+        step_name = task.step.name if task else row.get("step", "")
+        found.append(Opened(row.get("task"), step_name, datetime.fromisoformat(row["due_at"]), list(holders)))
+    return [opened for opened in found if opened.holders]
+
+
+def steps_assigned(entry: AuditEntry, opened: list[Opened]) -> None:
+    """Each holder of a step the entry opened: the step is theirs now (one insert for all of them)."""
     nomination = _nomination(entry)
-    task = ApprovalTask.objects.select_related("step").filter(pk=entry.data.get("task")).first()
-    step_name = task.step.name if task else entry.data.get("step", "")
-    due = timezone.localtime(datetime.fromisoformat(entry.data["due_at"]))
-    with translation.override("vi"):
-        subject = _("A step for you: %(step)s") % {"step": step_name}
-        body = _("%(case)s\nDue: %(due)s") % {"case": describe(nomination), "due": due.strftime("%H:%M %d/%m/%Y")}
-    for holder in holders:
-        notify(
-            recipient=holder,
-            event=Event.TASK_ASSIGNED,
-            about=nomination,
-            slot=f"task-{entry.data.get('task')}",
-            subject=subject,
-            body=body,
-            link=link_to(nomination),
-        )
+    notices = []
+    object_type_id = ContentType.objects.get_for_model(Nomination).pk
+    for step in opened:
+        due = timezone.localtime(step.due_at)
+        with translation.override("vi"):
+            subject = _("A step for you: %(step)s") % {"step": step.step_name}
+            body = _("%(case)s\nDue: %(due)s") % {"case": describe(nomination), "due": due.strftime("%H:%M %d/%m/%Y")}
+        notices += [
+            Notice(
+                recipient_id=holder.pk,
+                has_email=bool(holder.email),
+                event=Event.TASK_ASSIGNED,
+                object_type_id=object_type_id,
+                object_id=nomination.pk,
+                slot=f"task-{step.task_id}",
+                subject=subject,
+                body=body,
+                link=link_to(nomination),
+            )
+            for holder in step.holders
+            if holder.is_active
+        ]
+    notify_many(notices)
 
 
 def outcome(entry: AuditEntry, event: Event) -> None:
+    """Who sent the case up last and the proposing unit's head: read in one query, told in one insert."""
     nomination = _nomination(entry)
-    recipients = {user.pk: user for user in (submitter_of(nomination), unit_head_on(nomination.unit)) if user}
+    last_submitter = (
+        AuditEntry.objects.filter(chain_id=entry.chain_id, action__in=SUBMISSIONS, actor__isnull=False)
+        .order_by("-seq")
+        .values("actor_id")[:1]
+    )
+    head = Membership.objects.on(timezone.localdate()).filter(unit_id=nomination.unit_id, role=Role.HEAD)
+    recipients = get_user_model().objects.filter(
+        Q(pk=Coalesce(Subquery(last_submitter), Value(nomination.created_by_id))) | Q(pk__in=head.values("user_id")),
+        is_active=True,
+    )
     with translation.override("vi"):
         subject = {
             Event.RETURNED: _("Returned for completion: %(case)s"),
@@ -127,16 +179,23 @@ def outcome(entry: AuditEntry, event: Event) -> None:
             Event.DECIDED: _("Award decided: %(case)s"),
         }[event] % {"case": nomination.nominee.name}
         body = describe(nomination) + (f"\n{entry.comment}" if entry.comment else "")
-    for user in recipients.values():
-        notify(
-            recipient=user,
-            event=event,
-            about=nomination,
-            slot=f"audit-{entry.seq}",
-            subject=subject,
-            body=body,
-            link=link_to(nomination),
-        )
+    object_type_id = ContentType.objects.get_for_model(Nomination).pk
+    notify_many(
+        [
+            Notice(
+                recipient_id=user.pk,
+                has_email=bool(user.email),
+                event=event,
+                object_type_id=object_type_id,
+                object_id=nomination.pk,
+                slot=f"audit-{entry.seq}",
+                subject=subject,
+                body=body,
+                link=link_to(nomination),
+            )
+            for user in recipients
+        ]
+    )
 
 
 def ballots_open(entry: AuditEntry) -> None:

@@ -175,6 +175,11 @@ def _outbox_rows(notice: Notice, preference: Preference | None, *, now: datetime
     return rows
 
 
+#: From how many rows PostgreSQL gets one statement over arrays (the scan's tens of thousands); fewer
+#: (a decision's few) go as a plain VALUES list through Django's cursor, like every other statement.
+UNNEST_FROM_ROWS = 200
+
+
 def _insert_new(rows: list[tuple]) -> list[tuple[int, object]]:
     """Insert the rows the unique key lets in; returns (id, published_at) of each new one."""
     if not rows:
@@ -184,7 +189,11 @@ def _insert_new(rows: list[tuple]) -> list[tuple[int, object]]:
     insert = f"INSERT INTO {quote(Outbox._meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
     returning = f"ON CONFLICT DO NOTHING RETURNING {quote('id')}, {quote('published_at')}"
     columns = list(zip(*rows, strict=True))
-    if connection.vendor == "postgresql" and any(len(set(column)) > 1 for column in columns):
+    if (
+        connection.vendor == "postgresql"
+        and len(rows) > UNNEST_FROM_ROWS
+        and any(len(set(column)) > 1 for column in columns)
+    ):
         return _insert_unnest(insert, returning, fields, columns)
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     size = min(1000, max(1, (connection.features.max_query_params or 16_000) // len(fields)))

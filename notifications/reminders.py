@@ -34,10 +34,11 @@ from django.utils.translation import gettext as _
 from notifications.events import describe, link_to, submitters_of
 from notifications.models import Event
 from notifications.outbox import Notice, notify_many
+from processes.choices import EscalationRule
 from processes.models import Campaign, Membership, Nomination, OrganisationUnit, Role, UnitKind
 from processes.organisation import OrgTree, unit_head_on
 from workflow import calendar
-from workflow.models import ApprovalProcess, ApprovalTask, EscalationRule, StepKind
+from workflow.models import ApprovalProcess, ApprovalTask, StepKind
 
 FORMAT = "%H:%M %d/%m/%Y"
 

@@ -8,7 +8,7 @@ them against the organisation. Two dates matter, on purpose:
 - ``people_on``: who holds each role is read on the day the task is made, so a new head
   appointed mid-case gets the next task, not the one who left.
 
-Rules (``workflow.models.ApproverRule``) and their parameter:
+Rules (``processes.choices.ApproverRule``) and their parameter:
 
 - ``subject_unit_head``: the head of the proposing unit (``nomination.unit``); no parameter.
 - ``ancestor_head``: the head of the nearest unit *above* the proposing unit (the unit itself is
@@ -34,9 +34,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from processes import errors
+from processes.choices import ApproverRule
 from processes.models import (
     DECIDING_LEVEL_KINDS,
     ChainAssignment,
@@ -48,7 +50,7 @@ from processes.models import (
     UnitKind,
 )
 from processes.organisation import OrgTree
-from workflow.models import ApproverRule, ProcessTemplate
+from workflow.models import ProcessTemplate
 
 ABOVE_PREFIX = "above:"
 #: The order in which a group's members are listed: who leads the unit first.
@@ -103,13 +105,15 @@ class _Resolver:
         self.people_on = people_on
         self.nominee_user_id = nomination.nominee.user_id
         self._units: dict[int, OrganisationUnit] = {}
+        self._deputies: dict[int, list] = {}
 
     # -- reads ----------------------------------------------------------------------------------
 
     def unit(self, unit_id: int) -> OrganisationUnit:
-        if unit_id not in self._units:
-            self._units[unit_id] = OrganisationUnit.objects.get(pk=unit_id)
-        return self._units[unit_id]
+        unit = self.tree.units.get(unit_id) or self._units.get(unit_id)
+        if unit is None:
+            unit = self._units[unit_id] = OrganisationUnit.objects.get(pk=unit_id)
+        return unit
 
     def memberships(self, unit_ids, roles=None):
         rows = Membership.objects.on(self.people_on).filter(unit_id__in=unit_ids, user__is_active=True)
@@ -122,6 +126,8 @@ class _Resolver:
         return membership.user if membership else None
 
     def deputies_of(self, unit_id: int) -> list:
+        if unit_id in self._deputies:
+            return self._deputies[unit_id]
         return [
             membership.user
             for membership in self.memberships([unit_id], [Role.DEPUTY])
@@ -161,13 +167,43 @@ class _Resolver:
             return self.chairman_assignment()
         raise errors.NoApprover(unit=self.nomination.unit, rule=self.rule)
 
-    def head_assignment(self, unit_id: int) -> Assignment:
+    def head_membership(self, unit_id: int, *, with_deputies: bool = False) -> Membership | None:
+        """The unit's head that day, with the id of their delegation in force (``delegation_id``), in
+        one query: most steps go to a head, and most heads have no stand-in. ``with_deputies``: the
+        same query reads the deputies (kept for ``deputies_of``), for a step any of them may sign."""
+        still_there = Membership.objects.on(self.people_on).filter(unit_id=unit_id).values("user_id")
+        delegation = (
+            Delegation.objects.on(self.people_on)
+            .filter(
+                delegator_id=OuterRef("user_id"),
+                unit_id=unit_id,
+                delegate_id__in=still_there,
+                delegate__is_active=True,
+            )
+            .exclude(delegate_id=self.nominee_user_id)
+            .order_by("-valid_from", "-pk")
+            .values("pk")[:1]
+        )
+        roles = [Role.HEAD, Role.DEPUTY] if with_deputies else [Role.HEAD]
+        rows = list(self.memberships([unit_id], roles).annotate(delegation_id=Subquery(delegation)))
+        if with_deputies:
+            self._deputies[unit_id] = [
+                row.user for row in rows if row.role == Role.DEPUTY and row.user_id != self.nominee_user_id
+            ]
+        return next((row for row in rows if row.role == Role.HEAD), None)
+
+    def head_assignment(self, unit_id: int, *, with_deputies: bool = False) -> Assignment:
         unit = self.unit(unit_id)
-        head = self.head_of(unit_id)
-        if head is None:
+        membership = self.head_membership(unit_id, with_deputies=with_deputies)
+        if membership is None:
             raise errors.NoApprover(unit=unit, rule=self.rule)
+        head = membership.user
         if head.pk != self.nominee_user_id:
-            delegation = self.delegation(head, unit_id)
+            delegation = (
+                Delegation.objects.select_related("delegate").get(pk=membership.delegation_id)
+                if membership.delegation_id
+                else None
+            )
             if delegation is not None:
                 return Assignment(
                     users=[delegation.delegate],
@@ -201,18 +237,6 @@ class _Resolver:
                 ),
             )
         raise errors.NoApprover(unit=unit, rule=self.rule)
-
-    def delegation(self, head, unit_id: int) -> Delegation | None:
-        """The head's delegation in force that day, to someone still in the unit and not the nominee."""
-        still_there = Membership.objects.on(self.people_on).filter(unit_id=unit_id).values("user_id")
-        return (
-            Delegation.objects.on(self.people_on)
-            .filter(delegator=head, unit_id=unit_id, delegate_id__in=still_there, delegate__is_active=True)
-            .exclude(delegate_id=self.nominee_user_id)
-            .select_related("delegate")
-            .order_by("-valid_from", "-pk")
-            .first()
-        )
 
     def member_units(self) -> list[int]:
         if self.param.startswith(ABOVE_PREFIX):
@@ -272,9 +296,9 @@ class _Resolver:
         city_id = self.tree.nearest_of_kind(self.nomination.unit_id, (UnitKind.CITY,))
         if city_id is None:
             raise errors.NoApprover(unit=self.nomination.unit, rule=self.rule)
-        assignment = self.head_assignment(city_id)
+        assignment = self.head_assignment(city_id, with_deputies=True)
         listed = {user.pk for user in assignment.users}
-        vice = [user for user in self.deputies_of(city_id) if user.pk not in listed]
+        vice = [user for user in self._deputies.get(city_id, []) if user.pk not in listed]
         assignment.users += vice
         if vice:
             assignment.reason += "; the vice-chairmen may sign on the chairman's behalf"

@@ -3,7 +3,7 @@
 ``workflow`` knows a running approval only by its subject's type and id; this adapter answers its
 questions for a nomination: who holds a step on a given day (``processes.approvers``, over the
 tree of the case's start date), which optional steps apply (the award form's council vote and
-public posting), and for council sessions (``workflow.voting.VotingSubject``) who sits on a council
+public posting), and for council sessions (``workflow.subject.Subject``) who sits on a council
 on the session's day and who of them may not vote on a case.
 """
 
@@ -12,14 +12,22 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date
 
+from django.utils.translation import gettext_lazy as _
+
 from processes import errors
+from processes.actions import STEP_OPENED
 from processes.approvers import ROLE_ORDER, resolve_approvers
+from processes.choices import RULES_NEEDING_PARAM, RULES_WITHOUT_PARAM, ApproverRule, EscalationRule
 from processes.models import Membership, Nomination, Objection
 from processes.selectors import nomination_of
 from processes.services.council import council_outcome
-from workflow.approvals import StepAssignment
+from workflow.approvals import opened_summary
 from workflow.audit import audit_append
 from workflow.models import VoteRecusal
+from workflow.subject import StepAssignment
+
+#: Approver rules whose holders are a group (any member acts).
+GROUP_RULES = frozenset({ApproverRule.UNIT_MEMBERS, ApproverRule.COUNCIL})
 
 #: Marks a template step's ``condition`` may name.
 COUNCIL_VOTE = "council_vote"
@@ -50,28 +58,23 @@ class NominationSubject:
         )
 
     def task_opened(self, *, approval_task, assignment: StepAssignment) -> None:
-        """Who was given the step, and why (a delegation, a stand-in for the nominee), on the case's log."""
-        data = {
-            "step": approval_task.step.code,
-            "task": approval_task.pk,
-            "holders": [user.get_username() for user in assignment.users],
-            "due_at": approval_task.due_at.isoformat(),
-            "how": assignment.note,
-        }
-        if assignment.on_behalf_of is not None:
-            data["on_behalf_of"] = assignment.on_behalf_of.get_username()
+        """Who was given a step opened outside a decision (after a posting window), and why, on the case's
+        log; a decision logs the step it opened in its own entry."""
+        approval_task.assignment = assignment
+        [data] = opened_summary([approval_task])
         audit_append(
-            subject=Nomination(pk=process_subject_id(approval_task)),
+            subject=nomination_of(approval_task.process),
             actor=None,
-            action="processes.nomination.step_opened",
+            action=STEP_OPENED,
             data=data,
+            context={"opened": [approval_task]},
         )
 
     def label(self, *, process) -> str:
         nomination = nomination_of(process)
         return f"{nomination.nominee.name} · {nomination.award_form.name} · {nomination.unit.name}"
 
-    def posting_days(self, process) -> int:
+    def posting_days(self, *, process) -> int:
         return nomination_of(process).award_form.public_posting_working_days
 
     def open_objections(self, *, process, window) -> int:
@@ -126,7 +129,7 @@ class NominationSubject:
         nominations = Nomination.objects.all() if ids is None else Nomination.objects.filter(pk__in=ids)
         return Nomination, dict(nominations.values_list("pk", "stage").iterator(chunk_size=5000))
 
-    def flags(self, process) -> set[str]:
+    def flags(self, *, process) -> set[str]:
         form = nomination_of(process).award_form
         flags = set()
         if form.council_vote:
@@ -134,3 +137,26 @@ class NominationSubject:
         if form.public_posting_working_days:
             flags.add(PUBLIC_POSTING)
         return flags
+
+    # -- the vocabularies of a template -------------------------------------------------------------
+
+    def approver_rules(self) -> list[tuple[str, str]]:
+        return list(ApproverRule.choices)
+
+    def group_rules(self) -> frozenset[str]:
+        return GROUP_RULES
+
+    def escalation_rules(self) -> list[tuple[str, str]]:
+        return list(EscalationRule.choices)
+
+    def check_step(self, *, step) -> dict[str, str]:
+        """What is wrong with a template step's rule parameters, by field (empty: nothing)."""
+        problems = {}
+        param = (step.approver_param or "").strip()
+        if step.approver_rule in RULES_NEEDING_PARAM and not param:
+            problems["approver_param"] = _("This approver rule needs a parameter.")
+        if step.approver_rule in RULES_WITHOUT_PARAM and param:
+            problems["approver_param"] = _("This approver rule takes no parameter.")
+        if step.escalation_rule == EscalationRule.UNIT_MEMBERS and not (step.escalation_param or "").strip():
+            problems["escalation_param"] = _("Name the unit(s) whose members are told.")
+        return problems

@@ -97,3 +97,25 @@ class Enforcement(models.TextChoices):
 
 #: The document type every dossier needs before it goes up.
 ACHIEVEMENT_REPORT = "achievement_report"
+
+
+class ApproverRule(models.TextChoices):
+    """How a template step finds its holders over the organisation tree (``processes.approvers``)."""
+
+    SUBJECT_UNIT_HEAD = "subject_unit_head", _("Head of the proposing unit")
+    ANCESTOR_HEAD = "ancestor_head", _("Head of the nearest unit above of the given kinds")
+    UNIT_MEMBERS = "unit_members", _("Every member of the given unit(s) (a group)")
+    COUNCIL = "council", _("Members of the Emulation and Commendation Council")
+    CITY_CHAIRMAN = "city_chairman", _("City chairman (or a vice-chairman on the chairman's behalf)")
+
+
+class EscalationRule(models.TextChoices):
+    PARENT_HEAD = "parent_head", _("Head of the parent unit")
+    UNIT_HEAD = "unit_head", _("Head of the step's unit")
+    UNIT_MEMBERS = "unit_members", _("Every member of the given unit(s)")
+    NONE = "none", _("No escalation")
+
+
+#: Rules whose parameter is required, and rules that take none.
+RULES_NEEDING_PARAM = {ApproverRule.ANCESTOR_HEAD, ApproverRule.UNIT_MEMBERS}
+RULES_WITHOUT_PARAM = {ApproverRule.SUBJECT_UNIT_HEAD, ApproverRule.CITY_CHAIRMAN}

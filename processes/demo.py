@@ -35,6 +35,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.timers import fire_due_timers
 
 from processes import services
+from processes.choices import ApproverRule
 from processes.models import (
     AwardForm,
     Campaign,
@@ -62,7 +63,7 @@ from processes.models import (
 )
 from processes.organisation import organisation_unchanged
 from workflow.approvals import current_process, next_position, open_tasks
-from workflow.models import ApproverRule, Ballot, ProcessTemplate, StepAction, StepKind
+from workflow.models import Ballot, ProcessTemplate, StepAction, StepKind
 from workflow.process_templates import template_draft, template_publish
 from workflow.voting import ballot_holders
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +28,7 @@ from processes.models import (
     Stage,
 )
 from processes.permissions import (
+    HOLDER,
     INTERVENTION,
     STAFF_ROLES,
     TRANSITION_RULES,
@@ -40,14 +43,47 @@ from processes.permissions import (
 from workflow.actions import label_of
 from workflow.approvals import inbox, next_position, open_tasks, processes_of
 from workflow.audit import audit_entries_for
-from workflow.models import ApprovalTask, StepAction, StepKind, TemplateStep, VoteSession
+from workflow.kinds import kind_of
+from workflow.models import ApprovalTask, StepAction, TemplateStep, VoteSession
+from workflow.subject import subject_adapter
 
 PAGE_SIZE = 50
 
 
+#: Nominations a write already holds, by id: the engine's questions about them (who holds the next
+#: step, which optional steps apply) are answered without reading them again.
+_known_subjects: ContextVar[dict | None] = ContextVar("processes_known_subjects", default=None)
+
+
+@contextmanager
+def known_subject(nomination: Nomination):
+    """Within the block, ``nomination_of`` answers with this very object for its case."""
+    token = _known_subjects.set({**(_known_subjects.get() or {}), nomination.pk: nomination})
+    try:
+        yield nomination
+    finally:
+        _known_subjects.reset(token)
+
+
 def nomination_of(process) -> Nomination:
     """The nomination a running approval is about, with what its steps read."""
+    known = _known_subjects.get()
+    if known and process.subject_id in known:
+        return known[process.subject_id]
     return Nomination.objects.select_related("award_form", "nominee", "unit").get(pk=process.subject_id)
+
+
+def nomination_for_decision(approval_task: ApprovalTask) -> Nomination:
+    """The nomination of a step being decided, in one statement: with what deciding reads, and
+    whether an agency it consulted on this step is still to answer in time (``consulting``)."""
+    waiting = Consultation.objects.filter(
+        approval_task_id=approval_task.pk, answered_at__isnull=True, due_at__gt=timezone.now()
+    )
+    return (
+        Nomination.objects.select_related("award_form", "nominee", "unit")
+        .annotate(consulting=Exists(waiting))
+        .get(pk=approval_task.process.subject_id)
+    )
 
 
 @dataclass(frozen=True)
@@ -219,7 +255,8 @@ def approval_steps(*, user, nomination: Nomination, scope: UserScope | None = No
         holders = [candidate.user for candidate in task.candidates.all()]
         role = decider_role(user, task, nomination) if holders or user.is_superuser else None
         is_last = next_position(task.process, task.step.position) is None
-        reassigns = task.step.kind != StepKind.POSTING and may_reassign(user, task)
+        kind = kind_of(task.step)
+        reassigns = not kind.runs_out and may_reassign(user, task)
         holder_ids = {holder.pk for holder in holders}
         open_rows.append(
             OpenStep(
@@ -234,10 +271,8 @@ def approval_steps(*, user, nomination: Nomination, scope: UserScope | None = No
                 reassign_to=[option for option in reassignment_choices(task) if option.pk not in holder_ids]
                 if reassigns
                 else [],
-                is_window=task.step.kind == StepKind.POSTING and not holders,
-                may_consult=role == "holder"
-                and task.step.kind == StepKind.DECISION
-                and task.step.approver_rule == "unit_members",
+                is_window=kind.runs_out and not holders,
+                may_consult=role == HOLDER and kind.may_consult(task.step, group_rules=subject_adapter().group_rules()),
                 intervention=role == INTERVENTION,
             )
         )
@@ -256,11 +291,7 @@ def _decided_by_label(task: ApprovalTask) -> str:
     """Who decided a closed step, for people: a person, or the council's vote or the posting's end."""
     if task.decided_by is not None:
         return task.decided_by.get_full_name() or task.decided_by.get_username()
-    if task.step.kind == StepKind.VOTE:
-        return str(_("the council, by secret ballot"))
-    if task.step.kind == StepKind.POSTING:
-        return str(_("the end of the public posting"))
-    return str(_("the system"))
+    return str(kind_of(task.step).engine_label)
 
 
 def case_warnings(*, user, nomination: Nomination, scope: UserScope) -> list[dict]:
@@ -305,11 +336,12 @@ def decision_message(*, nomination: Nomination, task: ApprovalTask, action: str)
     if following is None:
         return _("Approved.")
     holders = [candidate.user for candidate in following.candidates.all()]
-    if following.step.kind == StepKind.POSTING and not holders:
+    kind = kind_of(following.step)
+    if kind.runs_out and not holders:
         return _("Approved; the nominee is now publicly posted until %(until)s.") % {
             "until": timezone.localtime(following.due_at).strftime("%d/%m/%Y")
         }
-    if following.step.kind == StepKind.VOTE:
+    if kind.in_session:
         return _("Approved; the case now awaits the council's vote (%(step)s).") % {"step": following.step.name}
     if not holders:
         return _("Approved; next step “%(step)s”, which nobody holds yet: a secretary must assign it.") % {

@@ -1,166 +1,38 @@
 """Running approvals: start a template for a subject, decide its open step, resume it after a
 return, reassign a step, cancel the run. The flow (``workflow.flows.ApprovalFlow``) moves; these
-functions are the only writers of its rows.
+functions and the nodes' records (``workflow.records``) are the only writers of its rows.
 
-The subject's own meaning (who holds a step, which optional steps apply) comes from an adapter
-named by ``settings.WORKFLOW_SUBJECT``, so this package imports nothing of the domain. The adapter
-is a class with:
+What the subject means (who holds a step, which optional steps apply) is asked of the adapter named
+by ``settings.WORKFLOW_SUBJECT`` (``workflow.subject.Subject``), so this package imports nothing of
+the domain.
 
-- ``assign(process, step, day) -> StepAssignment``: who holds ``step`` on ``day``; raises a
-  ``WorkflowError`` (with ``unit_id``/``unit_label`` if known) when nobody does;
-- ``flags(process) -> set[str]``: the marks of the case that optional steps ask for
-  (``TemplateStep.condition``);
-- for council sessions, the methods of ``workflow.voting.VotingSubject``.
-
-Locking: every write runs under ``approval_lock(process_pk)`` (a row lock on the process), and the
-caller's transaction; entry points (views, tasks, commands) open it, these functions never open a
-durable one.
+Locking: every write runs under the process's row lock and the caller's transaction. A decision
+takes the lock in the statement that reads its step (``take_open_step``); the other writes take
+``approval_lock``. The wait is bounded by the connection's ``lock_timeout`` on PostgreSQL.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Model, Prefetch, Q
+from django.db import DatabaseError
+from django.db.models import Exists, Model, OuterRef, Prefetch, Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.status import STATUS
 
-from workflow import calendar
 from workflow.errors import ActionNotAllowed, StepBusy, StepClosed, WorkflowError
-from workflow.models import (
-    ApprovalCandidate,
-    ApprovalProcess,
-    ApprovalTask,
-    ApproverRule,
-    StepAction,
-    StepKind,
-    TemplateStep,
-    TemplateVersion,
-)
-from workflow.process_templates import step_at, version_steps
+from workflow.flows import ApprovalFlow
+from workflow.kinds import kind_of
+from workflow.models import ApprovalCandidate, ApprovalProcess, ApprovalTask, StepAction, TemplateStep, TemplateVersion
+from workflow.records import next_position, previous_group_position, steps_opened
+from workflow.subject import StepAssignment, subject_adapter
 
 
-@dataclass
-class StepAssignment:
-    """Who holds a step: one user, or a group any of whom may act (the first is shown first)."""
-
-    users: list = field(default_factory=list)
-    unit_id: int | None = None
-    unit_label: str = ""
-    on_behalf_of: object | None = None
-    note: str = ""
-
-
-@cache
-def subject_adapter():
-    return import_string(settings.WORKFLOW_SUBJECT)()
-
-
-def _flow():
-    from workflow.flows import ApprovalFlow
-
-    return ApprovalFlow
-
-
-# --- called by the flow's nodes ------------------------------------------------------------------
-
-
-def resolve_assignment(process: ApprovalProcess, step: TemplateStep) -> StepAssignment:
-    """Ask the adapter; nobody found leaves the task open and unassigned, to be reassigned, with why."""
-    try:
-        return subject_adapter().assign(process=process, step=step, day=timezone.localdate())
-    except WorkflowError as exc:
-        return StepAssignment(
-            users=[],
-            unit_id=getattr(exc, "unit_id", None),
-            unit_label=getattr(exc, "unit_label", ""),
-            note=str(exc),
-        )
-
-
-def record_task(task, assignment: StepAssignment) -> ApprovalTask:
-    now = timezone.now()
-    step = task.seed
-    users = assignment.users
-    approval_task = ApprovalTask.objects.create(
-        task=task,
-        process_id=task.process_id,
-        step=step,
-        unit_id=assignment.unit_id,
-        unit_label=assignment.unit_label[:255],
-        assignee=users[0] if len(users) == 1 else None,
-        on_behalf_of=assignment.on_behalf_of,
-        assignment_note=assignment.note,
-        opened_at=now,
-        due_at=calendar.due_at(now, step.deadline_working_days),
-    )
-    ApprovalCandidate.objects.bulk_create(
-        ApprovalCandidate(approval_task=approval_task, user=user, due_at=approval_task.due_at) for user in users
-    )
-    opened = getattr(subject_adapter(), "task_opened", None)
-    if opened is not None:
-        opened(approval_task=approval_task, assignment=assignment)
-    return approval_task
-
-
-def record_window(task) -> ApprovalTask:
-    """A posting window's row: its step and its end, the end of the Nth working day from now."""
-    process = task.process.coerced
-    step = step_at(process.version, process.position)
-    task.seed = step
-    task.save(update_fields=["seed_content_type", "seed_object_id"])
-    days = getattr(subject_adapter(), "posting_days", lambda process: 0)(process) or step.deadline_working_days
-    now = timezone.now()
-    return ApprovalTask.objects.create(
-        task=task,
-        process=process,
-        step=step,
-        opened_at=now,
-        due_at=calendar.due_at(now, days),
-        assignment_note=f"public posting for {days} working days",
-    )
-
-
-def window_closed(process: ApprovalProcess) -> None:
-    """The posting window's timer fired: close its row; with objections still open the step's holder
-    (the Board) must clear or reject them, else the case moves on."""
-    window = ApprovalTask.objects.filter(process=process, closed_at__isnull=True, step__kind=StepKind.POSTING).first()
-    step = window.step if window else step_at(process.version, process.position)
-    if window is not None:
-        window.closed_at = timezone.now()
-        window.save(update_fields=["closed_at"])
-    objections = subject_adapter().open_objections(process=process, window=window) if window else 0
-    if objections:
-        process.data = {**process.data, "objections": window.pk}
-    else:
-        process.position = next_position(process, step.position)
-    process.last_action = ""
-    process.save(update_fields=["data", "position", "last_action"])
-    closed = getattr(subject_adapter(), "window_closed", None)
-    if closed is not None and window is not None:
-        closed(approval_task=window, objections=objections)
-
-
-def next_position(process: ApprovalProcess, after: int | None) -> int | None:
-    """The next step of the case's version after position ``after`` whose condition the case meets."""
-    flags = None
-    for step in version_steps(process.version):
-        if step.position <= (after or 0):
-            continue
-        if not step.condition:
-            return step.position
-        if flags is None:
-            flags = subject_adapter().flags(process)
-        if step.condition in flags:
-            return step.position
-    return None
+class StepNotFound(WorkflowError):
+    default_message = _("This approval step does not exist.")
 
 
 # --- reads ---------------------------------------------------------------------------------------
@@ -206,27 +78,15 @@ def inbox(user, *, after: tuple | None = None):
 
 
 def is_candidate(approval_task: ApprovalTask, user) -> bool:
+    held = getattr(approval_task, "held_by_user", None)
+    if held is not None and getattr(approval_task, "held_for", None) == user.pk:
+        return held
     return approval_task.candidates.filter(user_id=user.pk).exists()
 
 
-# --- writes --------------------------------------------------------------------------------------
-
-
-def approval_lock(process_pk: int):
-    """The lock every write to one process runs under (a waited-for row lock, bounded on PostgreSQL)."""
-    return _flow().lock(process_pk)
-
-
-def approval_start(*, subject: Model, version: TemplateVersion, structure_on: date) -> ApprovalProcess:
-    """Start ``version`` for ``subject``; the first applicable step's task is created at once."""
-    flow = _flow()
-    process = flow.start.run(
-        subject_type=ContentType.objects.get_for_model(subject),
-        subject_id=subject.pk,
-        version=version,
-        structure_on=structure_on,
-    )
-    return process
+def decisions_for(step: TemplateStep) -> list[str]:
+    """What a person may decide on a step (a vote step: nothing; its session decides)."""
+    return kind_of(step).decisions(step)
 
 
 def closed_message(approval_task: ApprovalTask) -> StepClosed:
@@ -256,24 +116,51 @@ def lock_failed(task_id: int) -> WorkflowError:
     return StepBusy()
 
 
-def decisions_for(step: TemplateStep) -> list[str]:
-    """What a person may decide on a step: a vote step is decided by its council session only."""
-    if step.kind == StepKind.VOTE:
-        return []
-    return list(step.actions)
+# --- writes --------------------------------------------------------------------------------------
 
 
-def previous_group_position(process: ApprovalProcess, before: int) -> int | None:
-    """The nearest earlier decision step held by a group (the Board): where a council without quorum
-    sends a case back."""
-    return (
-        process.version.steps.filter(
-            position__lt=before, kind=StepKind.DECISION, approver_rule=ApproverRule.UNIT_MEMBERS
+def approval_lock(process_pk: int):
+    """The lock every write to one process runs under (a waited-for row lock, bounded on PostgreSQL)."""
+    return ApprovalFlow.lock(process_pk)
+
+
+def take_open_step(task_id: int, *, user=None) -> ApprovalTask:
+    """The open step ``task_id``, read with its process, step and viewflow task in the one statement
+    that also locks the process row (the flow's lock, for a decision). With ``user``, whether they
+    hold it comes in the same statement (``is_candidate`` reads it). Raises ``StepNotFound``,
+    ``StepClosed`` (naming who decided, and when) or ``FlowLockFailed`` (the wait ran out). Must run
+    inside a transaction."""
+    rows = ApprovalTask.objects.select_related("step", "process__version", "task").select_for_update(of=("process",))
+    if user is not None:
+        rows = rows.annotate(
+            held_by_user=Exists(ApprovalCandidate.objects.filter(approval_task=OuterRef("pk"), user_id=user.pk))
         )
-        .order_by("-position")
-        .values_list("position", flat=True)
-        .first()
-    )
+    try:
+        approval_task = rows.get(pk=task_id)
+    except ApprovalTask.DoesNotExist:
+        raise StepNotFound() from None
+    except DatabaseError as exc:  # lock_timeout: someone else is deciding this case
+        raise FlowLockFailed(f"Lock on the process of task {task_id} not obtained") from exc
+    if approval_task.closed_at is not None:
+        raise closed_message(approval_task)
+    if user is not None:
+        approval_task.held_for = user.pk
+    # The viewflow task's process is the one just read (and locked): viewflow would fetch it twice.
+    approval_task.task.process = approval_task.process
+    return approval_task
+
+
+def approval_start(*, subject: Model, version: TemplateVersion, structure_on: date) -> tuple[ApprovalProcess, list]:
+    """Start ``version`` for ``subject``; the first applicable step's task is created at once and
+    returned with the process (each task with its ``.assignment``), for the caller's audit entry."""
+    with steps_opened() as opened:
+        process = ApprovalFlow.start.run(
+            subject_type=ContentType.objects.get_for_model(subject),
+            subject_id=subject.pk,
+            version=version,
+            structure_on=structure_on,
+        )
+    return process, opened
 
 
 def approval_decide(
@@ -284,23 +171,22 @@ def approval_decide(
     comment: str = "",
     engine: bool = False,
     intervention: bool = False,
-) -> ApprovalProcess:
-    """Record the decision on an open task (read by ``locked_task``) and move the flow on.
+) -> list[ApprovalTask]:
+    """Record the decision on an open task (read by ``take_open_step`` or ``locked_task``) and move
+    the flow on; return the tasks this opened (each with its ``.assignment``), for the caller's audit
+    entry, which says who was given what.
 
     Approve goes to the next applicable step (or ends the run after the last), return parks the run
-    until ``approval_resume``, reject ends it. ``engine``: taken by the engine (a council tally),
-    which may also send the case back to the Board; ``by`` is then None. ``intervention``: ``by``
-    is an administrator moving the step for its holders (recorded as such). Must run under
-    ``approval_lock``.
+    until ``approval_resume``, reject ends it. ``engine``: taken by the engine (a tally), which may
+    also send the case back to the nearest earlier group step; ``by`` is then None.
+    ``intervention``: ``by`` is an administrator moving the step for its holders (recorded as such).
+    Must run under the process's lock.
     """
     step = approval_task.step
-    allowed = [StepAction.APPROVE, StepAction.REJECT, StepAction.SEND_BACK] if engine else decisions_for(step)
-    if action not in allowed:
+    kind = kind_of(step)
+    if action not in (kind.engine_decisions(step) if engine else kind.decisions(step)):
         raise ActionNotAllowed()
-    now = timezone.now()
-    task = approval_task.task
-    activation = task.flow_task.activation_class(task)
-    process = activation.process
+    process = approval_task.process
     process.last_action = action
     if action == StepAction.APPROVE:
         process.position = next_position(process, step.position)
@@ -310,35 +196,35 @@ def approval_decide(
             process.last_action = StepAction.REJECT
     elif action == StepAction.REJECT:
         process.position = None
-    # A decision on a posting step clears (or rejects over) its objections: the window is behind us.
-    process.data.pop("objections", None)
-    process.save(update_fields=["position", "last_action", "data"])
+    changed = ["position", "last_action"]
+    if "objections" in process.data:
+        # A decision on a posting step clears (or rejects over) its objections: the window is behind us.
+        process.data.pop("objections")
+        changed.append("data")
+    process.save(update_fields=changed)
     approval_task.action = action
     approval_task.decided_by = by
     approval_task.comment = comment
-    approval_task.closed_at = now
+    approval_task.closed_at = timezone.now()
     approval_task.intervention = intervention
     approval_task.save(update_fields=["action", "decided_by", "comment", "closed_at", "intervention"])
-    approval_task.candidates.update(is_open=False)
-    if task.status == STATUS.NEW:
-        if by is not None:
-            activation.assign(by)
-        else:
-            task.status = STATUS.ASSIGNED
-    elif by is not None and task.owner_id != by.pk:
-        task.owner = by
-    activation.start(None)
-    activation.execute()
-    return process
+    ApprovalCandidate.objects.filter(approval_task=approval_task, is_open=True).update(is_open=False)
+    task = approval_task.task
+    task.process = process
+    with steps_opened() as opened:
+        task.flow_task.activation_class(task).decide(by)
+    return opened
 
 
-def approval_resume(*, process: ApprovalProcess) -> None:
-    """After a return: the run continues at the step that returned it (a new task, a new pass)."""
-    flow = _flow()
-    waiting = process.task_set.filter(flow_task=flow.wait, status=STATUS.NEW).first()
+def approval_resume(*, process: ApprovalProcess) -> list[ApprovalTask]:
+    """After a return: the run continues at the step that returned it (a new task, a new pass); the
+    tasks opened are returned for the caller's audit entry."""
+    waiting = process.task_set.filter(flow_task=ApprovalFlow.wait, status=STATUS.NEW).first()
     if waiting is None:
         raise StepClosed(_("This case is not waiting for a resubmission."))
-    flow.wait.run(waiting)
+    with steps_opened() as opened:
+        ApprovalFlow.wait.run(waiting)
+    return opened
 
 
 def approval_cancel(*, process: ApprovalProcess) -> None:
@@ -347,7 +233,7 @@ def approval_cancel(*, process: ApprovalProcess) -> None:
     tasks = ApprovalTask.objects.filter(process=process, closed_at__isnull=True)
     ApprovalCandidate.objects.filter(approval_task__in=tasks).update(is_open=False)
     tasks.update(closed_at=now)
-    _flow().instance.cancel(process)
+    ApprovalFlow.instance.cancel(process)
 
 
 def approval_reassign(*, approval_task: ApprovalTask, to, by, reason: str) -> ApprovalTask:
@@ -365,9 +251,29 @@ def approval_reassign(*, approval_task: ApprovalTask, to, by, reason: str) -> Ap
     return approval_task
 
 
+def opened_summary(opened: list[ApprovalTask]) -> list[dict]:
+    """The steps a write opened, as its audit entry records them: who was given what, until when, how."""
+    summary = []
+    for approval_task in opened:
+        assignment = getattr(approval_task, "assignment", None) or StepAssignment()
+        row = {
+            "step": approval_task.step.code,
+            "task": approval_task.pk,
+            "holders": [user.get_username() for user in assignment.users],
+            "holder_ids": [user.pk for user in assignment.users],
+            "due_at": approval_task.due_at.isoformat(),
+            "how": assignment.note,
+        }
+        if assignment.on_behalf_of is not None:
+            row["on_behalf_of"] = assignment.on_behalf_of.get_username()
+        summary.append(row)
+    return summary
+
+
 __all__ = [
     "FlowLockFailed",
     "StepAssignment",
+    "StepNotFound",
     "approval_cancel",
     "approval_decide",
     "approval_lock",
@@ -382,6 +288,9 @@ __all__ = [
     "locked_task",
     "next_position",
     "open_tasks",
+    "opened_summary",
     "previous_group_position",
     "processes_of",
+    "subject_adapter",
+    "take_open_step",
 ]

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Protocol
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from workflow.models import AuditChain, AuditEntry
@@ -101,17 +101,21 @@ def audit_append(
     to_state: str = "",
     comment: str = "",
     data: dict | None = None,
+    context: dict | None = None,
 ) -> AuditEntry:
     """Append one entry to ``subject``'s chain, serialised on the chain's head row.
 
-    Runs inside the caller's transaction (a savepoint at most): the entry commits or rolls back
-    with the change it records.
+    Runs inside the caller's transaction, without a savepoint of its own: the entry commits or
+    rolls back with the change it records. Three statements: the head read under its lock, the
+    entry, the head moved on. ``context``: objects the writer already holds (the subject, the steps
+    it opened), handed to the entry's listeners (``entry.context``) so they need not read them again;
+    never stored.
     """
     content_type = ContentType.objects.get_for_model(subject, for_concrete_model=True)
-    with transaction.atomic():
-        chain, _created = AuditChain.objects.select_for_update().get_or_create(
-            content_type=content_type, object_id=subject.pk
-        )
+    with transaction.atomic(savepoint=False):
+        chain = (
+            AuditChain.objects.select_for_update().filter(content_type=content_type, object_id=subject.pk).first()
+        ) or _new_chain(content_type, subject.pk)
         entry = AuditEntry(
             chain=chain,
             seq=chain.last_seq + 1,
@@ -127,9 +131,19 @@ def audit_append(
             prev_hash=chain.last_hash or GENESIS_HASH,
         )
         entry.hash = entry_hash(entry, subject=_subject_label(content_type, subject.pk))
+        entry.context = {"subject": subject, **(context or {})}
         entry.save(force_insert=True)
         AuditChain.objects.filter(pk=chain.pk).update(last_seq=entry.seq, last_hash=entry.hash)
     return entry
+
+
+def _new_chain(content_type: ContentType, object_id: int) -> AuditChain:
+    """The head of a subject's first entry; made once (a concurrent first append waits, then reads it)."""
+    try:
+        with transaction.atomic():
+            return AuditChain.objects.create(content_type=content_type, object_id=object_id)
+    except IntegrityError:
+        return AuditChain.objects.select_for_update().get(content_type=content_type, object_id=object_id)
 
 
 def audit_entries_for(subject: models.Model):

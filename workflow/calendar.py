@@ -24,8 +24,9 @@ working days before" the due time is sent.
 Cost. The national calendar is built once per year and process. Overrides come from one query,
 kept in a process-wide snapshot (``working_calendar()``) that a save or delete of an override
 clears in this process (at once and again on commit); other processes (worker, beat, other web
-workers) reload after ``WORKING_CALENDAR_CACHE_SECONDS`` (default 60). Inside a transaction the
-snapshot is loaded but not kept, so rows a rolled-back transaction wrote never stay cached. A loop
+workers) reload after ``WORKING_CALENDAR_CACHE_SECONDS`` (default 60). Inside a transaction that
+wrote overrides the snapshot is loaded but not kept, so rows a rolled-back transaction wrote never
+stay cached. A loop
 over many tasks takes one ``working_calendar()`` and calls its methods: no query per task.
 """
 
@@ -199,9 +200,10 @@ def working_calendar() -> WorkingCalendar:
         return snapshot[0]
     generation = _generation
     calendar = _load()
-    # Inside a transaction the rows may include this transaction's own uncommitted writes, which a
-    # rollback would leave cached with no signal to clear them.
-    if not connection.in_atomic_block:
+    # A transaction that wrote overrides reads its own uncommitted rows, which a rollback would leave
+    # cached with no signal to clear them: those are not kept. (Every decision runs in a transaction,
+    # so one that wrote nothing must be able to keep what it read.)
+    if not _changed_in_this_transaction():
         ttl = getattr(settings, "WORKING_CALENDAR_CACHE_SECONDS", DEFAULT_CACHE_SECONDS)
         with _lock:
             if generation == _generation:
@@ -218,8 +220,15 @@ def clear_cache() -> None:
         _snapshot = None
 
 
+def _changed_in_this_transaction() -> bool:
+    blocks = connection.atomic_blocks
+    return bool(blocks) and getattr(connection, "_calendar_changed_in", None) == id(blocks[0])
+
+
 def _overrides_changed(sender, using, **kwargs):
     clear_cache()
+    if connection.atomic_blocks:
+        connection._calendar_changed_in = id(connection.atomic_blocks[0])
     # Again after commit: another thread may have reloaded the old rows in between.
     transaction.on_commit(clear_cache, using=using)
 

@@ -2,17 +2,19 @@
 
 ApprovalFlow::
 
-    start ─▶ route ─(a decision, or objections to clear)─▶ decide ─▶ after ─(moved on to a decision)─▶ decide
-               │                                                     ├─(moved on to a posting step)─▶ posting
-               │                                                     ├─(returned)─▶ wait ─▶ route
+    start ─▶ route ─(a decision, or objections to clear)─▶ decide ─(moved on to a decision)─▶ decide
+               │                                              ├─(moved on to a posting step)─▶ posting
+               │                                              ├─(returned)─▶ wait ─▶ route
                ├─(a posting step)─▶ posting (timer) ─▶ posting_closed ─▶ route
-               └─(no step left)─▶ end ◀──────────────────────────────┴─(rejected, or no step left)
+               └─(no step left)─▶ end ◀───────────────────────┴─(rejected, or no step left)
 
-``decide`` is one human task per visit, seeded with its template step; who holds it is asked of
-the subject's adapter (``settings.WORKFLOW_SUBJECT``) on the day the task is made, over the tree of
-the case's start date. ``posting`` waits, as a viewflow timer fired by ``fire_due_timers()``, for the
-end of a public posting window. The product's row for each task (``ApprovalTask``) keeps the step,
-scope, due time and decision; decisions are taken by ``workflow.approvals.approval_decide``.
+``decide`` is one human task per visit (``workflow.nodes.Step``), seeded with its template step; once
+decided it creates the next node's task itself (``next_node``), with no gateway task in between. Who
+holds it is asked of the subject's adapter (``settings.WORKFLOW_SUBJECT``) on the day the task is
+made, over the tree of the case's start date. ``posting`` waits, as a viewflow timer fired by
+``fire_due_timers()``, for the end of a public posting window. The product's row for each task
+(``ApprovalTask``) keeps the step, scope, due time and decision; decisions are taken by
+``workflow.approvals.approval_decide``.
 
 CouncilFlow::
 
@@ -35,32 +37,19 @@ from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.nodes.split import SplitActivation
-from viewflow.workflow.nodes.timer import TimerActivation
 
+from workflow.kinds import kind_of
 from workflow.locks import ProcessRowLock
-from workflow.models import ApprovalProcess, StepKind, VoteSession
+from workflow.models import ApprovalProcess, StepAction, VoteSession
+from workflow.nodes import SingleLineEnd, Step, WindowTimer
 from workflow.process_templates import step_at
+from workflow.records import next_position, record_task, resolve_assignment, window_closed
+from workflow.tally import session_tally
 
 
 def _no_viewflow_screen(request, **kwargs):
     """Decisions are taken on the case's own page; viewflow's task screens are not mounted."""
     return HttpResponseNotFound()
-
-
-class WindowTimerActivation(TimerActivation):
-    @classmethod
-    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
-        activation = super().create(flow_task, prev_activation, token, data=data, seed=seed)
-        from workflow.approvals import record_window
-
-        record_window(activation.task)
-        return activation
-
-
-class WindowTimer(flow.Timer):
-    """A timer whose task also gets the product's row (step, due time), like a human task."""
-
-    activation_class = WindowTimerActivation
 
 
 class ApprovalFlow(flow.Flow):
@@ -69,57 +58,53 @@ class ApprovalFlow(flow.Flow):
 
     start = flow.StartHandle(this.begin).Next(this.route)
     route = flow.Switch().Case(this.decide, this.at_decision).Case(this.posting, this.at_posting).Default(this.end)
-    decide = flow.View(_no_viewflow_screen).Assign(this.assign_owner).onCreate(this.task_created).Next(this.after)
-    # After a decision the next step is chosen here, not by going through ``route`` again: a Switch is
-    # a task row of its own (created, activated, completed), and every approval of every case pays it.
-    after = (
-        flow.Switch()
-        .Case(this.decide, this.goes_on_to_decision)
-        .Case(this.posting, this.goes_on_to_posting)
-        .Case(this.wait, lambda activation: activation.process.last_action == "return")
-        .Default(this.end)
+    decide = (
+        Step(_no_viewflow_screen)
+        .Assign(this.assign_owner)
+        .onCreate(this.task_created)
+        .Route(this.next_node, decide=this.decide, posting=this.posting, wait=this.wait, end=this.end)
     )
     wait = flow.Handle(this.resumed).Next(this.route)
     posting = WindowTimer(this.window_end).Next(this.posting_closed)
     posting_closed = flow.Function(this.close_window).Next(this.route)
-    end = flow.End()
+    end = SingleLineEnd()
 
     def begin(self, activation, **fields):
         process = activation.process
         for name, value in fields.items():
             setattr(process, name, value)
-        from workflow.approvals import next_position
-
         process.position = next_position(process, None)
         return process
 
     def step_of(self, process):
         return step_at(process.version, process.position)
 
-    def _posting_window(self, process) -> bool | None:
-        """None: no step left; True: the step is a posting window still to run."""
+    def _node_at(self, process) -> str:
+        """The node that runs the case's current step: a posting window with objections still to
+        settle is decided by its holder instead of running again."""
         if process.position is None:
-            return None
-        return self.step_of(process).kind == StepKind.POSTING and not process.data.get("objections")
+            return "end"
+        node = kind_of(self.step_of(process)).node
+        if node == "posting" and process.data.get("objections"):
+            return "decide"
+        return node
 
     def at_decision(self, activation) -> bool:
-        return self._posting_window(activation.process) is False
+        return self._node_at(activation.process) == "decide"
 
     def at_posting(self, activation) -> bool:
-        return self._posting_window(activation.process) is True
+        return self._node_at(activation.process) == "posting"
 
-    def _goes_on(self, activation) -> bool:
-        return activation.process.last_action in ("approve", "send_back")
-
-    def goes_on_to_decision(self, activation) -> bool:
-        return self._goes_on(activation) and self.at_decision(activation)
-
-    def goes_on_to_posting(self, activation) -> bool:
-        return self._goes_on(activation) and self.at_posting(activation)
+    def next_node(self, activation) -> str:
+        """Where a decided step goes: on to the next step, to the wait for a resubmission, or the end."""
+        last = activation.process.last_action
+        if last in (StepAction.APPROVE, StepAction.SEND_BACK):
+            return self._node_at(activation.process)
+        if last == StepAction.RETURN:
+            return "wait"
+        return "end"
 
     def assign_owner(self, activation):
-        from workflow.approvals import resolve_assignment
-
         step = self.step_of(activation.process)
         activation.task.seed = step
         activation.assignment = resolve_assignment(activation.process, step)
@@ -127,8 +112,6 @@ class ApprovalFlow(flow.Flow):
         return users[0] if len(users) == 1 else None
 
     def task_created(self, activation):
-        from workflow.approvals import record_task
-
         record_task(activation.task, activation.assignment)
 
     def resumed(self, activation, **kwargs):
@@ -138,8 +121,6 @@ class ApprovalFlow(flow.Flow):
         return activation.task.approval.due_at
 
     def close_window(self, activation):
-        from workflow.approvals import window_closed
-
         window_closed(activation.process)
 
 
@@ -191,6 +172,4 @@ class CouncilFlow(flow.Flow):
         return timezone.now()
 
     def count(self, activation):
-        from workflow.voting import session_tally
-
         session_tally(activation.process)

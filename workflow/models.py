@@ -9,6 +9,8 @@ from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process, Task
 
+from workflow.subject import subject_adapter
+
 
 class AuditChain(models.Model):
     """The head of one subject's audit chain: the last sequence number and hash.
@@ -212,41 +214,33 @@ class TemplateVersion(models.Model):
         return type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
 
 
-class ApproverRule(models.TextChoices):
-    """How a step finds its approvers over the organisation tree; the domain resolves them."""
-
-    SUBJECT_UNIT_HEAD = "subject_unit_head", _("Head of the proposing unit")
-    ANCESTOR_HEAD = "ancestor_head", _("Head of the nearest unit above of the given kinds")
-    UNIT_MEMBERS = "unit_members", _("Every member of the given unit(s) (a group)")
-    COUNCIL = "council", _("Members of the Emulation and Commendation Council")
-    CITY_CHAIRMAN = "city_chairman", _("City chairman (or a vice-chairman on the chairman's behalf)")
-
-
 class StepAction(models.TextChoices):
     APPROVE = "approve", _("Approve")
     RETURN = "return", _("Return for completion")
     REJECT = "reject", _("Reject")
     VOTE = "vote", _("Vote")
-    # Taken by the engine, never offered on a step: a council without quorum sends a case back.
+    # Taken by the engine, never offered on a step: a vote without quorum sends a case back.
     SEND_BACK = "send_back", _("Sent back to an earlier step")
 
 
 class StepKind(models.TextChoices):
     DECISION = "decision", _("A decision by the step's holder")
-    VOTE = "vote", _("A council vote in a session (secret ballot)")
+    VOTE = "vote", _("A vote of a body in a session (secret ballot)")
     POSTING = "posting", _("Public posting for a number of working days; objections go to the step's holder")
 
 
-class EscalationRule(models.TextChoices):
-    PARENT_HEAD = "parent_head", _("Head of the parent unit")
-    UNIT_HEAD = "unit_head", _("Head of the step's unit")
-    UNIT_MEMBERS = "unit_members", _("Every member of the given unit(s)")
-    NONE = "none", _("No escalation")
+def approver_rule_choices() -> list[tuple[str, str]]:
+    """The approver rules a step may name: the domain's (``Subject.approver_rules``)."""
+    return subject_adapter().approver_rules()
 
 
-#: Rules whose parameter is required, and rules that take none.
-RULES_NEEDING_PARAM = {ApproverRule.ANCESTOR_HEAD, ApproverRule.UNIT_MEMBERS}
-RULES_WITHOUT_PARAM = {ApproverRule.SUBJECT_UNIT_HEAD, ApproverRule.CITY_CHAIRMAN}
+def escalation_rule_choices() -> list[tuple[str, str]]:
+    """Who an overdue step may be escalated to: the domain's (``Subject.escalation_rules``)."""
+    return subject_adapter().escalation_rules()
+
+
+def default_escalation_rule() -> str:
+    return subject_adapter().escalation_rules()[0][0]
 
 
 def _no_published_version(version_id) -> bool:
@@ -261,29 +255,25 @@ class TemplateStep(models.Model):
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=255)
     kind = models.CharField(_("kind"), max_length=10, choices=StepKind.choices, default=StepKind.DECISION)
-    approver_rule = models.CharField(_("approver rule"), max_length=30, choices=ApproverRule.choices)
+    approver_rule = models.CharField(_("approver rule"), max_length=30, choices=approver_rule_choices)
     approver_param = models.CharField(
         _("approver parameter"),
         max_length=200,
         blank=True,
-        help_text=_(
-            "For “nearest unit above”: unit kinds separated by commas (department,district). For a group: unit "
-            "kinds or unit codes (board), or above:kinds for the nearest unit of those kinds above the proposing "
-            "unit. For the council: blank for the city council, or kinds of the level whose council reviews."
-        ),
+        help_text=_("What the approver rule needs to find its holders (each rule says what it takes)."),
     )
     actions = models.JSONField(_("allowed actions"), default=list)
     deadline_working_days = models.PositiveSmallIntegerField(_("deadline (working days)"))
     reminder_offsets = models.JSONField(_("reminders (working days before the deadline)"), default=list, blank=True)
     escalation_rule = models.CharField(
-        _("escalation"), max_length=20, choices=EscalationRule.choices, default=EscalationRule.PARENT_HEAD
+        _("escalation"), max_length=20, choices=escalation_rule_choices, default=default_escalation_rule
     )
     escalation_param = models.CharField(_("escalation parameter"), max_length=200, blank=True)
     condition = models.CharField(
         _("only when"),
         max_length=40,
         blank=True,
-        help_text=_("Take this step only for cases with this mark (council_vote, public_posting); blank: always."),
+        help_text=_("Take this step only for cases with this mark (the domain names the marks); blank: always."),
     )
 
     class Meta:
@@ -346,13 +336,8 @@ class TemplateStep(models.Model):
             errors["reminder_offsets"] = _("A reminder must fall after the step starts, before its deadline.")
         if self.deadline_working_days is not None and self.deadline_working_days < 1:
             errors["deadline_working_days"] = _("A deadline is at least one working day.")
-        param = (self.approver_param or "").strip()
-        if self.approver_rule in RULES_NEEDING_PARAM and not param:
-            errors["approver_param"] = _("This approver rule needs a parameter.")
-        if self.approver_rule in RULES_WITHOUT_PARAM and param:
-            errors["approver_param"] = _("This approver rule takes no parameter.")
-        if self.escalation_rule == EscalationRule.UNIT_MEMBERS and not (self.escalation_param or "").strip():
-            errors["escalation_param"] = _("Name the unit(s) whose members are told.")
+        # What a rule's parameter must be is the domain's to say.
+        errors.update(subject_adapter().check_step(step=self))
         if errors:
             raise ValidationError(errors)
 
@@ -503,7 +488,7 @@ class VoteRules(models.TextChoices):
 
 
 class FailedQuorum(models.TextChoices):
-    BACK = "back", _("Back to the Board (the step before, held by a group)")
+    BACK = "back", _("Back to the nearest earlier step held by a group")
     REJECT = "reject", _("Rejected")
 
 
@@ -518,8 +503,8 @@ class VoteSession(Process):
     """
 
     title = models.CharField(_("title"), max_length=255)
-    council_unit_id = models.PositiveBigIntegerField(_("council unit id"))
-    council_label = models.CharField(_("council"), max_length=255)
+    council_unit_id = models.PositiveBigIntegerField(_("voting body's unit id"))
+    council_label = models.CharField(_("voting body"), max_length=255)
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("opened by")
     )

@@ -22,36 +22,33 @@ the case on, not passed rejects it, no quorum sends it back to the Board (or rej
 from __future__ import annotations
 
 import logging
-import random
-from collections.abc import Collection
-from datetime import date, datetime
-from typing import Protocol, runtime_checkable
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from workflow.approvals import subject_adapter
 from workflow.audit import audit_append
-from workflow.ballot_seal import BallotBoxError, nonce_of, seal, unseal
+from workflow.ballot_seal import seal
 from workflow.errors import StepBusy, StepClosed, WorkflowError
+from workflow.flows import CouncilFlow
 from workflow.models import (
     ApprovalTask,
     Ballot,
     BallotReceipt,
-    FailedQuorum,
     SealedBallot,
     StepKind,
     VoteItem,
     VoteRecusal,
-    VoteRules,
     VoteSession,
 )
+from workflow.subject import subject_adapter
+from workflow.tally import outcome_action, session_tally, tally  # noqa: F401 (public names of the session)
 
 logger = logging.getLogger(__name__)
 
@@ -62,29 +59,7 @@ class VoteError(WorkflowError):
     default_message = _("The vote could not be recorded.")
 
 
-@runtime_checkable
-class VotingSubject(Protocol):
-    """What the council sessions ask of the subject's adapter (``settings.WORKFLOW_SUBJECT``)."""
-
-    def label(self, *, process) -> str:
-        """The case as the agenda names it."""
-
-    def vote_rules(self, *, process) -> dict:
-        """quorum_percent, threshold_percent, threshold_of, failed_quorum of the case."""
-
-    def council_members(self, *, unit_id: int, day: date) -> list[int]:
-        """The ids of the users who sit on the council ``unit_id`` on ``day``: the session's roster."""
-
-    def vote_conflicts(self, *, process, members: Collection[int], day: date) -> dict[int, str]:
-        """Which of ``members`` may not vote on the case, each with a ``VoteRecusal.Reason``."""
-
-    def vote_decided(self, *, item: VoteItem) -> None:
-        """Apply a tallied case's outcome to its vote step."""
-
-
 def _flow():
-    from workflow.flows import CouncilFlow
-
     return CouncilFlow
 
 
@@ -268,79 +243,3 @@ def session_tally_due(*, session_id: int) -> bool:
         logger.exception("Session %s: tally left to the timer dispatcher", session_id)
         return False
     return True
-
-
-def _open_ballot_box(session: VoteSession) -> None:
-    """Turn the session's sealed ballots into ``Ballot`` rows: every choice in one random order, with
-    random keys, inserted together; the sealed ones are deleted."""
-    sealed = list(SealedBallot.objects.filter(session=session).values_list("pk", "payload"))
-    payloads = [bytes(payload) for _pk, payload in sealed]
-    receipts = session.receipts.count()
-    # One sealed ballot per receipt, none stored twice: none added, copied or taken out. (A session
-    # begun before ballots were sealed already holds the first ones as Ballot rows.)
-    if Ballot.objects.filter(item__session=session).exists():
-        whole = len(payloads) <= receipts
-    else:
-        whole = len(payloads) == receipts
-    if not whole or len({nonce_of(payload) for payload in payloads}) != len(payloads):
-        raise BallotBoxError()
-    items = set(session.items.values_list("pk", flat=True))
-    ballots = []
-    for payload in payloads:
-        choices = unseal(session_id=session.pk, payload=payload)
-        if not set(choices) <= items:
-            raise BallotBoxError()
-        ballots += [Ballot(item_id=item_id, choice=choice) for item_id, choice in choices.items()]
-    random.SystemRandom().shuffle(ballots)
-    Ballot.objects.bulk_create(ballots)
-    SealedBallot.objects.filter(pk__in=[pk for pk, _payload in sealed]).delete()
-
-
-def tally(item: VoteItem) -> dict:
-    """Count one case over the members eligible to vote on it."""
-    counts = dict(item.ballots.values_list("choice").annotate(n=Count("id")).values_list("choice", "n"))
-    yes, no, abstain = (counts.get(choice, 0) for choice in Ballot.Choice.values)
-    cast = yes + no + abstain
-    members = item.eligible_count
-    if members == 0 or cast * 100 < item.quorum_percent * members:
-        outcome = VoteItem.Outcome.NO_QUORUM
-    else:
-        base = members if item.threshold_of == VoteRules.MEMBERS else cast
-        passed = base > 0 and yes * 100 >= item.threshold_percent * base
-        outcome = VoteItem.Outcome.PASSED if passed else VoteItem.Outcome.FAILED
-    return {"yes": yes, "no": no, "abstain": abstain, "outcome": outcome}
-
-
-def session_tally(session: VoteSession) -> None:
-    """Close the session (its ballots are all in), open the ballot box and apply each case's outcome."""
-    session.closed_at = timezone.now()
-    session.save(update_fields=["closed_at"])
-    _open_ballot_box(session)
-    adapter = subject_adapter()
-    results = {}
-    for item in session.items.select_related("approval_task"):
-        for name, value in tally(item).items():
-            setattr(item, name, value)
-        item.save(update_fields=["yes", "no", "abstain", "outcome"])
-        results[item.pk] = item.outcome
-        if item.approval_task.closed_at is None:  # a case withdrawn meanwhile is left alone
-            adapter.vote_decided(item=item)
-    audit_append(
-        subject=session,
-        actor=None,
-        action="workflow.vote.session_closed",
-        data={"voted": session.receipts.count(), "members": session.member_count, "outcomes": results},
-    )
-
-
-#: How an outcome moves the case's vote step.
-OUTCOME_ACTIONS = {
-    VoteItem.Outcome.PASSED: "approve",
-    VoteItem.Outcome.FAILED: "reject",
-}
-
-
-def outcome_action(item: VoteItem) -> str:
-    if item.outcome == VoteItem.Outcome.NO_QUORUM:
-        return "send_back" if item.failed_quorum == FailedQuorum.BACK else "reject"
-    return OUTCOME_ACTIONS[item.outcome]

@@ -70,6 +70,25 @@ class Nomination(ConcurrentTransitionMixin, models.Model):
     def is_simplified(self) -> bool:
         return self.procedure == Procedure.AD_HOC
 
+    def save_moved(self, *, seen_version: int, fields=("stage",)) -> None:
+        """Write ``fields`` with the next version and the time, only if the row still has the stage
+        and the version this object was read with: one UPDATE, no lock taken. Otherwise
+        ``ConcurrentTransition`` (the services turn it into a stale-page message)."""
+        self._seen_version = seen_version
+        self.version = seen_version + 1
+        self.updated_at = timezone.now()
+        try:
+            self.save(update_fields=[*fields, "version", "updated_at"])
+        finally:
+            self._seen_version = None
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update, *args, **kwargs):
+        # The stage is compared by ConcurrentTransitionMixin; the version the writer saw, here.
+        seen = getattr(self, "_seen_version", None)
+        if seen is not None:
+            base_qs = base_qs.filter(version=seen)
+        return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update, *args, **kwargs)
+
     # -- transitions: called only by processes.services, which first ask processes.permissions
     # (can_transition) who may take them; they carry no ``permission=`` of their own, because
     # django-fsm checks it only where asked and the permission module reads these models.

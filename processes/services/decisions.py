@@ -8,20 +8,23 @@ from datetime import date
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransition
 
 from processes import errors
+from processes.actions import SENT_BACK, STEP_APPROVED
 from processes.models import (
     Decision,
+    Membership,
     Nomination,
     Role,
 )
-from processes.permissions import INTERVENTION, decider_role, decisions_offered, may_reassign, user_scope
+from processes.organisation import OrgTree
+from processes.permissions import INTERVENTION, decider_role, decisions_offered, may_reassign
 from processes.permissions import deciding_unit_id as deciding_unit_id_of
-from processes.selectors import nomination_of, reassignment_choices
+from processes.selectors import known_subject, nomination_for_decision, nomination_of, reassignment_choices
 from processes.services.consultations import refuse_while_consulting
 from processes.services.nominations import (
     AUDIT_VERBS,
-    lock_current,
     nomination_resubmit,
     nomination_submit,
     nomination_withdraw,
@@ -35,10 +38,12 @@ from workflow.approvals import (
     approval_reassign,
     decisions_for,
     next_position,
+    opened_summary,
 )
 from workflow.audit import audit_append
 from workflow.errors import ActionNotAllowed
-from workflow.models import ApprovalTask, StepAction, StepKind
+from workflow.kinds import kind_of
+from workflow.models import ApprovalTask, StepAction
 
 #: Decision → the transition it takes (approve takes ``award`` only at the last step).
 DECISION_TRANSITIONS = {StepAction.RETURN: "return_for_completion", StepAction.REJECT: "reject"}
@@ -56,67 +61,75 @@ def nomination_decide(
 ) -> Nomination:
     """Decide an open approval step: approve, return for completion or reject.
 
-    Whoever holds the step decides; the task is re-read under the process lock, so of two people
-    deciding at once one succeeds and the other is told who decided and when. An administrator who
-    does not hold the step may move it as an intervention, with a reason, recorded as such; they never
-    approve the last step (the signed award), which only its holder records. Nobody decides on their
-    own nomination. ``expected_version``: the case's version the decider saw; a case changed since
-    is refused as stale. Return and reject move the nomination (returned, rejected); approving the
-    last step records the signed decision and moves it to replicate; any other approval moves the
-    chain on. Each decision writes one audit entry on the nomination.
+    Whoever holds the step decides; the step is read in the statement that locks its case, so of two
+    people deciding at once one succeeds and the other is told who decided and when. An administrator
+    who does not hold the step may move it as an intervention, with a reason, recorded as such; they
+    never approve the last step (the signed award), which only its holder records. Nobody decides on
+    their own nomination. ``expected_version``: the case's version the decider saw; a case changed
+    since is refused as stale. Return and reject move the nomination (returned, rejected); approving
+    the last step records the signed decision and moves it to replicate; any other approval moves
+    the chain on. Each decision writes one audit entry on the nomination, which also says who was
+    given the step it opened.
     """
     comment = plain(comment)
     if action in (StepAction.RETURN, StepAction.REJECT) and not comment:
         raise errors.DomainError(_("Please give a reason."))
-    with open_step(task_id) as approval_task:
-        nomination = nomination_of(approval_task.process)
-        if nomination.nominee.user_id == by.pk:
-            raise errors.PermissionDenied(_("Nobody decides on their own nomination."))
-        role = decider_role(by, approval_task, nomination)
-        if role is None:
-            raise not_yours(approval_task)
-        step = approval_task.step
-        if step.kind == StepKind.POSTING and not approval_task.candidates.exists():
-            raise errors.TransitionNotAllowed(
-                _("The nominee is publicly posted until %(until)s; the case moves on when the posting ends.")
-                % {"until": timezone.localtime(approval_task.due_at).strftime("%d/%m/%Y %H:%M")}
-            )
-        if action not in decisions_for(step):
-            raise ActionNotAllowed()
-        is_last = next_position(approval_task.process, step.position) is None
-        if action not in decisions_offered(approval_task, role, is_last=is_last):
-            raise errors.PermissionDenied(
-                _(
-                    "Only the holder of the signing step records the award decision; "
-                    "an administrator may return or reject the case with a reason."
-                )
-            )
-        if role == INTERVENTION and not comment:
-            raise errors.DomainError(_("An administrator moving a step that someone else holds must give the reason."))
-        if expected_version is not None and nomination.version != expected_version:
-            raise stale_error(nomination)
-        if action == StepAction.APPROVE:
-            refuse_while_consulting(approval_task)
-        data = {"step": step.code, "task": approval_task.pk}
-        if role == INTERVENTION:
-            data["intervention"] = True
-            data["holders"] = [
-                candidate.user.get_username() for candidate in approval_task.candidates.select_related("user")
-            ]
-        elif approval_task.on_behalf_of_id and approval_task.assignee_id == by.pk:
-            data["on_behalf_of"] = approval_task.on_behalf_of.get_username()
-        return apply_decision(
-            approval_task=approval_task,
-            nomination=nomination,
-            by=by,
-            action=action,
-            comment=comment,
-            data=data,
-            decision_number=decision_number,
-            signed_on=signed_on,
-            expected_version=expected_version,
-            intervention=role == INTERVENTION,
+    with open_step(task_id, user=by) as approval_task:
+        nomination = nomination_for_decision(approval_task)
+        with known_subject(nomination):
+            return _decide(approval_task, nomination, by, action, comment, decision_number, signed_on, expected_version)
+
+
+def _decide(approval_task, nomination, by, action, comment, decision_number, signed_on, expected_version) -> Nomination:
+    """``nomination_decide`` once the step is locked and its nomination read."""
+    if nomination.nominee.user_id == by.pk:
+        raise errors.PermissionDenied(_("Nobody decides on their own nomination."))
+    role = decider_role(by, approval_task, nomination)
+    if role is None:
+        raise not_yours(approval_task)
+    step = approval_task.step
+    if kind_of(step).runs_out and not approval_task.candidates.exists():
+        raise errors.TransitionNotAllowed(
+            _("The nominee is publicly posted until %(until)s; the case moves on when the posting ends.")
+            % {"until": timezone.localtime(approval_task.due_at).strftime("%d/%m/%Y %H:%M")}
         )
+    if action not in decisions_for(step):
+        raise ActionNotAllowed()
+    is_last = next_position(approval_task.process, step.position) is None
+    if action not in decisions_offered(approval_task, role, is_last=is_last):
+        raise errors.PermissionDenied(
+            _(
+                "Only the holder of the signing step records the award decision; "
+                "an administrator may return or reject the case with a reason."
+            )
+        )
+    if role == INTERVENTION and not comment:
+        raise errors.DomainError(_("An administrator moving a step that someone else holds must give the reason."))
+    if expected_version is not None and nomination.version != expected_version:
+        raise stale_error(nomination)
+    if action == StepAction.APPROVE and nomination.consulting:
+        refuse_while_consulting(approval_task)
+    data = {"step": step.code, "task": approval_task.pk}
+    if role == INTERVENTION:
+        data["intervention"] = True
+        data["holders"] = [
+            candidate.user.get_username() for candidate in approval_task.candidates.select_related("user")
+        ]
+    elif approval_task.on_behalf_of_id and approval_task.assignee_id == by.pk:
+        data["on_behalf_of"] = approval_task.on_behalf_of.get_username()
+    return apply_decision(
+        approval_task=approval_task,
+        nomination=nomination,
+        by=by,
+        action=action,
+        comment=comment,
+        data=data,
+        decision_number=decision_number,
+        signed_on=signed_on,
+        expected_version=expected_version,
+        intervention=role == INTERVENTION,
+        is_last=is_last,
+    )
 
 
 def apply_decision(
@@ -132,9 +145,27 @@ def apply_decision(
     engine=False,
     expected_version=None,
     intervention=False,
+    is_last=None,
 ) -> Nomination:
-    """What a decision does to the nomination (one audit entry), then to the chain; under the lock."""
+    """What a decision does, under the case's lock and with ``nomination`` read inside it: the chain
+    moves (``approval_decide``), the nomination takes its transition or a new version, and one audit
+    entry records both, with the step the chain opened and who holds it."""
     step = approval_task.step
+
+    def move_chain(_nomination) -> dict:
+        with known_subject(nomination):
+            opened = approval_decide(
+                approval_task=approval_task,
+                by=by,
+                action=action,
+                comment=comment,
+                engine=engine,
+                intervention=intervention,
+            )
+        return ({"opened": opened_summary(opened)}, {"opened": opened}) if opened else ({}, {})
+
+    if is_last is None:
+        is_last = next_position(approval_task.process, step.position) is None
     if action in DECISION_TRANSITIONS:
         nomination = transition(
             nomination=nomination,
@@ -144,8 +175,10 @@ def apply_decision(
             data=data,
             authorised=True,
             expected_version=expected_version,
+            current=True,
+            then=move_chain,
         )
-    elif action == StepAction.APPROVE and next_position(approval_task.process, step.position) is None:
+    elif action == StepAction.APPROVE and is_last:
         nomination = _award(
             nomination=nomination,
             by=by,
@@ -154,28 +187,29 @@ def apply_decision(
             data=data,
             deciding_unit_id=approval_task.unit_id,
             expected_version=expected_version,
+            then=move_chain,
         )
     else:
-        nomination = lock_current(nomination, expected_version=expected_version)
-        nomination.version += 1
-        nomination.updated_at = timezone.now()
-        nomination.save(update_fields=["version", "updated_at"])
-        verb = "sent_back" if action == StepAction.SEND_BACK else "step_approved"
+        try:
+            nomination.save_moved(
+                seen_version=nomination.version if expected_version is None else expected_version, fields=()
+            )
+        except ConcurrentTransition as exc:
+            raise stale_error(Nomination.objects.get(pk=nomination.pk)) from exc
+        extra, context = move_chain(nomination)
         audit_append(
             subject=nomination,
             actor=by,
-            action=f"processes.nomination.{verb}",
+            action=SENT_BACK if action == StepAction.SEND_BACK else STEP_APPROVED,
             from_state=nomination.stage,
             to_state=nomination.stage,
             comment=comment,
-            data=data,
+            data={**data, **extra},
+            context=context,
         )
-    if step.kind == StepKind.POSTING:
+    if kind_of(step).runs_out:
         # Clearing (or rejecting over) the posting's objections settles them.
         nomination.objections.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
-    approval_decide(
-        approval_task=approval_task, by=by, action=action, comment=comment, engine=engine, intervention=intervention
-    )
     return nomination
 
 
@@ -236,6 +270,7 @@ def _award(
     data: dict,
     deciding_unit_id=None,
     expected_version: int | None = None,
+    then=None,
 ) -> Nomination:
     """A deputy (a vice-chairman for city forms) signs on the head's behalf; the decision says so.
 
@@ -245,9 +280,8 @@ def _award(
     if not decision_number:
         raise errors.DomainError(_("A decision number is required."))
     signed_on = signed_on or timezone.localdate()
-    scope = user_scope(by, day=signed_on)
-    unit_id = deciding_unit_id or deciding_unit_id_of(nomination, scope.tree)
-    on_behalf = not scope.roles.get(unit_id, frozenset()) & {Role.HEAD}
+    unit_id = deciding_unit_id or deciding_unit_id_of(nomination, OrgTree.on(signed_on))
+    on_behalf = not Membership.objects.on(signed_on).filter(user=by, unit_id=unit_id, role=Role.HEAD).exists()
     current = transition(
         nomination=nomination,
         by=by,
@@ -260,6 +294,8 @@ def _award(
             "on_behalf": on_behalf,
         },
         authorised=True,
+        current=True,
+        then=then,
     )
     Decision.objects.create(
         nomination=current, number=decision_number, signed_on=signed_on, signer=by, on_behalf=on_behalf

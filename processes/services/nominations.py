@@ -24,6 +24,7 @@ from processes.models import (
     Stage,
 )
 from processes.permissions import can_edit, can_propose_in, can_transition
+from processes.selectors import known_subject
 from processes.services.steps import running_process
 from processes.text import plain
 from workflow.approvals import (
@@ -31,6 +32,7 @@ from workflow.approvals import (
     approval_lock,
     approval_resume,
     approval_start,
+    opened_summary,
 )
 from workflow.audit import audit_append, audit_entries_for
 from workflow.process_templates import template_version_for
@@ -138,45 +140,60 @@ def transition(
     expected_version: int | None = None,
     data=None,
     authorised: bool = False,
+    current: bool = False,
+    then=None,
 ) -> Nomination:
-    """Take one FSM transition under the row lock. ``authorised``: the caller already checked who
-    may act (a decision on an open step: holding the step is the permission)."""
+    """Take one FSM transition and write its one audit entry.
+
+    ``authorised``: the caller already checked who may act (a decision on an open step: holding the
+    step is the permission). ``current``: ``nomination`` was just read under the case's lock (a
+    decision), so it is not read again; the write still refuses a row whose stage or version moved
+    meanwhile. Otherwise the row is re-read under its own lock first. ``then(nomination)`` runs after
+    the stage is written and before the entry, and returns what the entry adds to its data and to
+    its listeners' context (the steps a chain opened, for instance)."""
     comment = plain(comment)
     if action in REASON_REQUIRED and not comment:
         raise errors.DomainError(_("Please give a reason."))
-    with transaction.atomic():
-        current = lock_current(nomination, expected_version=expected_version)
-        method = getattr(current, action)
+    # A decision runs inside its step's transaction, which gives up as a whole on a refusal: no
+    # savepoint. Called on its own inside a caller's transaction, a refusal must leave that usable.
+    with transaction.atomic(savepoint=not current):
+        seen = nomination.version if expected_version is None else expected_version
+        if current:
+            if nomination.version != seen:
+                raise stale_error(nomination)
+        else:
+            nomination = lock_current(nomination, expected_version=expected_version)
+        method = getattr(nomination, action)
         meta = method._django_fsm
         if not can_proceed(method, check_conditions=False):
             raise errors.TransitionNotAllowed(
                 _("This step is not possible while the nomination is in “%(stage)s”.")
-                % {"stage": current.get_stage_display()}
+                % {"stage": nomination.get_stage_display()}
             )
-        if not authorised and not can_transition(by, current, action):
+        if not authorised and not can_transition(by, nomination, action):
             raise errors.PermissionDenied()
-        conditions = meta.get_transition(current.stage).conditions
-        unmet = [condition.explain(current) for condition in conditions if not condition(current)]
+        conditions = meta.get_transition(nomination.stage).conditions
+        unmet = [condition.explain(nomination) for condition in conditions if not condition(nomination)]
         if unmet:
             raise errors.TransitionNotAllowed(reasons=unmet)
-        from_stage = current.stage
+        from_stage = nomination.stage
         method()
-        current.version += 1
-        current.updated_at = timezone.now()
         try:
-            current.save()
+            nomination.save_moved(seen_version=seen)
         except ConcurrentTransition as exc:
-            raise errors.StaleObject() from exc
+            raise stale_error(Nomination.objects.get(pk=nomination.pk)) from exc
+        extra, context = then(nomination) if then is not None else ({}, {})
         audit_append(
-            subject=current,
+            subject=nomination,
             actor=by,
             action=f"processes.nomination.{AUDIT_VERBS[action]}",
             from_state=from_stage,
-            to_state=current.stage,
+            to_state=nomination.stage,
             comment=comment,
-            data=data,
+            data={**(data or {}), **extra},
+            context=context,
         )
-    return current
+    return nomination
 
 
 def nomination_start_cultivation(*, nomination: Nomination, by, expected_version: int | None = None) -> Nomination:
@@ -192,14 +209,22 @@ def nomination_submit(
     the organisation of today; a form with no chain cannot be submitted.
     """
     action = action or ("submit_simplified" if nomination.stage == Stage.DISCOVER else "submit")
-    with transaction.atomic():
-        current = transition(
-            nomination=nomination, by=by, action=action, comment=comment, expected_version=expected_version
-        )
+
+    def start_chain(current: Nomination) -> dict:
         today = timezone.localdate()
         version = template_version_for(template=template_for(nomination=current), on=today)
-        approval_start(subject=current, version=version, structure_on=today)
-    return current
+        with known_subject(current):
+            _process, opened = approval_start(subject=current, version=version, structure_on=today)
+        return {"opened": opened_summary(opened)}, {"opened": opened}
+
+    return transition(
+        nomination=nomination,
+        by=by,
+        action=action,
+        comment=comment,
+        expected_version=expected_version,
+        then=start_chain,
+    )
 
 
 def nomination_resubmit(
@@ -213,11 +238,20 @@ def nomination_resubmit(
                 nomination=nomination, by=by, action="resubmit", comment=comment, expected_version=expected_version
             )
         with approval_lock(process.pk):  # the process first, then the nomination: as decisions do
-            current = transition(
-                nomination=nomination, by=by, action="resubmit", comment=comment, expected_version=expected_version
+
+            def resume_chain(current: Nomination) -> dict:
+                with known_subject(current):
+                    opened = approval_resume(process=process)
+                return {"opened": opened_summary(opened)}, {"opened": opened}
+
+            return transition(
+                nomination=nomination,
+                by=by,
+                action="resubmit",
+                comment=comment,
+                expected_version=expected_version,
+                then=resume_chain,
             )
-            approval_resume(process=process)
-    return current
 
 
 def nomination_withdraw(*, nomination: Nomination, by, reason: str, expected_version: int | None = None) -> Nomination:
@@ -256,9 +290,7 @@ def nomination_update(*, nomination: Nomination, by, expected_version: int | Non
             return current
         for name, value in changed.items():
             setattr(current, name, value)
-        current.version += 1
-        current.updated_at = timezone.now()
-        current.save(update_fields=[*changed, "version", "updated_at"])
+        current.save_moved(seen_version=current.version, fields=list(changed))
         audit_append(
             subject=current,
             actor=by,

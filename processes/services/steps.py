@@ -14,13 +14,12 @@ from processes.models import (
 )
 from workflow.approvals import (
     FlowLockFailed,
-    approval_lock,
+    StepNotFound,
     current_process,
     lock_failed,
-    locked_task,
     open_tasks,
+    take_open_step,
 )
-from workflow.models import ApprovalTask
 
 
 def open_task_id(nomination: Nomination) -> int:
@@ -32,16 +31,16 @@ def open_task_id(nomination: Nomination) -> int:
 
 
 @contextmanager
-def open_step(task_id: int):
-    """The open step ``task_id``, re-read in a transaction under its case's lock. A step that does not
-    exist is a DomainError, a closed one StepClosed naming who closed it and when; a wait for the
-    lock that runs out says who decided meanwhile, or that someone is deciding."""
-    process_id = ApprovalTask.objects.filter(pk=task_id).values_list("process_id", flat=True).first()
-    if process_id is None:
-        raise errors.DomainError(_("This approval step does not exist."))
+def open_step(task_id: int, *, user=None):
+    """The open step ``task_id``, read in a transaction by the statement that locks its case (with
+    whether ``user`` holds it). A step that does not exist is a DomainError, a closed one StepClosed
+    naming who closed it and when; a wait for the lock that runs out says who decided meanwhile, or
+    that someone is deciding."""
     try:
-        with transaction.atomic(), approval_lock(process_id):
-            yield locked_task(task_id)
+        with transaction.atomic():
+            yield take_open_step(task_id, user=user)
+    except StepNotFound:
+        raise errors.DomainError(_("This approval step does not exist.")) from None
     except FlowLockFailed:
         raise lock_failed(task_id) from None
 

@@ -46,8 +46,9 @@ from workflow.models import (
     VoteRecusal,
     VoteSession,
 )
+from workflow.subject import Subject
 from workflow.tasks import fire_timers
-from workflow.voting import VoteError, VotingSubject, ballot_holders, session_tally_due
+from workflow.voting import VoteError, ballot_holders, session_tally_due
 
 PASSED, FAILED = VoteItem.Outcome.PASSED, VoteItem.Outcome.FAILED
 
@@ -132,7 +133,7 @@ def test_the_roster_is_the_councils_membership_on_the_sessions_day_not_the_steps
 
 
 def test_the_adapter_declares_what_the_council_sessions_ask_of_it():
-    assert isinstance(NominationSubject(), VotingSubject)
+    assert isinstance(NominationSubject(), Subject)
 
 
 # --- conflicts of interest and per-case counting ----------------------------------------------------
