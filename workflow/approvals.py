@@ -186,6 +186,17 @@ def approval_decide(
     kind = kind_of(step)
     if action not in (kind.engine_decisions(step) if engine else kind.decisions(step)):
         raise ActionNotAllowed()
+    now = timezone.now()
+    # Closed only if still open: on PostgreSQL the statement that locked the process read the task as
+    # it was when that statement began, so a decision committed while it waited for the lock shows
+    # here, as no row updated. The whole write then gives up, naming who decided.
+    closed = ApprovalTask.objects.filter(pk=approval_task.pk, closed_at__isnull=True).update(
+        action=action, decided_by=by, comment=comment, closed_at=now, intervention=intervention
+    )
+    if not closed:
+        raise closed_message(ApprovalTask.objects.select_related("decided_by").get(pk=approval_task.pk))
+    approval_task.action, approval_task.decided_by, approval_task.comment = action, by, comment
+    approval_task.closed_at, approval_task.intervention = now, intervention
     process = approval_task.process
     process.last_action = action
     if action == StepAction.APPROVE:
@@ -202,12 +213,6 @@ def approval_decide(
         process.data.pop("objections")
         changed.append("data")
     process.save(update_fields=changed)
-    approval_task.action = action
-    approval_task.decided_by = by
-    approval_task.comment = comment
-    approval_task.closed_at = timezone.now()
-    approval_task.intervention = intervention
-    approval_task.save(update_fields=["action", "decided_by", "comment", "closed_at", "intervention"])
     ApprovalCandidate.objects.filter(approval_task=approval_task, is_open=True).update(is_open=False)
     task = approval_task.task
     task.process = process
