@@ -1,7 +1,8 @@
-"""Demo data for ``manage.py seed_demo``: the Hai Phong 2021 organisation, the award forms, two
-campaigns, one demo user per role and a few hundred nominations brought to every stage; the three
-approval chains of ``chains.csv`` as published process templates with their form assignments, and a
-piece of the 2025 structure (a ward reporting to the city, version 2 of ``city_regular`` for it).
+"""Demo data for ``manage.py seed_demo``: on top of the reference data a real installation loads too
+(``processes.reference_data``: award forms, document types, eligibility rules, the approval chains and
+their assignments), the Hai Phong 2021 organisation, two campaigns, one demo user per role and a few
+hundred nominations brought to every stage, and a piece of the 2025 structure (a ward reporting to the
+city, whose chairman version 2 of ``city_regular`` asks to sign from the reform day).
 
 Idempotent: every row is found by a natural key before it is made (unit and form codes, user names,
 ID numbers, a collective's name within its unit), children are only added to a parent this run
@@ -40,12 +41,10 @@ from processes.models import (
     AwardForm,
     Campaign,
     CampaignKind,
-    ChainAssignment,
     CollectiveType,
     CultivationMilestone,
     DecisionLevel,
     DocumentType,
-    EligibilityRule,
     Gender,
     IndividualCategory,
     Membership,
@@ -55,16 +54,15 @@ from processes.models import (
     OrganisationUnit,
     PriorAward,
     Procedure,
-    RequiredDocument,
     Role,
     Stage,
     UnitKind,
     UnitLink,
 )
 from processes.organisation import organisation_unchanged
+from processes.reference_data import REFORM_DAY, form_chains, load_reference_data
 from workflow.approvals import current_process, next_position, open_tasks
-from workflow.models import Ballot, ProcessTemplate, StepAction, StepKind
-from workflow.process_templates import template_draft, template_publish
+from workflow.models import Ballot, StepAction, StepKind
 from workflow.voting import ballot_holders
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -82,30 +80,16 @@ PDF = (
     b"trailer<</Size 3/Root 1 0 R>>\nstartxref\n96\n%%EOF\n"
 )
 
-# --- reference data ----------------------------------------------------------------------------
+# --- files and campaigns ----------------------------------------------------------------------------
 
-DOCUMENT_TYPES = {
-    DocumentType.ACHIEVEMENT_REPORT: ("Báo cáo thành tích", "bao-cao-thanh-tich.pdf"),
-    "submission_letter": ("Tờ trình đề nghị khen thưởng", "to-trinh.pdf"),
-    "council_minutes": ("Biên bản họp Hội đồng Thi đua - Khen thưởng", "bien-ban-hop-hoi-dong.pdf"),
-    "initiative_certificate": ("Giấy chứng nhận sáng kiến", "giay-chung-nhan-sang-kien.pdf"),
-    "agency_opinion": ("Văn bản hiệp y của cơ quan liên quan", "van-ban-hiep-y.pdf"),
+#: The file name each demo upload of a document type gets.
+DOCUMENT_FILE_NAMES = {
+    DocumentType.ACHIEVEMENT_REPORT: "bao-cao-thanh-tich.pdf",
+    "submission_letter": "to-trinh.pdf",
+    "council_minutes": "bien-ban-hop-hoi-dong.pdf",
+    "initiative_certificate": "giay-chung-nhan-sang-kien.pdf",
+    "agency_opinion": "van-ban-hiep-y.pdf",
 }
-
-
-def required_document_codes(form_code: str, chain: str) -> list[str]:
-    """The dossier a form needs (Law 06/2022 Art. 84): kept as rows admins may edit later."""
-    codes = [DocumentType.ACHIEVEMENT_REPORT]
-    if chain == "city_regular":
-        codes += ["submission_letter", "council_minutes"]
-    elif chain == "city_simplified":
-        codes += ["submission_letter"]  # one dossier set with a short summary (Art. 85)
-    else:
-        codes += ["council_minutes"]  # the department's or district's council reviews
-    if form_code in ("CSTD_TP", "CSTD_CS"):
-        codes.append("initiative_certificate")
-    return codes
-
 
 CAMPAIGNS = [
     {
@@ -657,56 +641,6 @@ def _load_units(rows) -> dict[str, OrganisationUnit]:
     return units
 
 
-def _load_document_types() -> dict[str, DocumentType]:
-    types = {}
-    for code, (name, _file_name) in DOCUMENT_TYPES.items():
-        types[code], _created = DocumentType.objects.get_or_create(code=code, defaults={"name": name})
-    return types
-
-
-def _load_award_forms(rows, document_types) -> dict[str, AwardForm]:
-    forms = {form.code: form for form in AwardForm.objects.filter(code__in=[row["code"] for row in rows])}
-    created = []
-    for row in rows:
-        if row["code"] in forms:
-            continue
-        kinds = set(row["nominee_kinds"].split("|"))
-        forms[row["code"]] = AwardForm.objects.create(
-            code=row["code"],
-            name=row["name_vi"],
-            name_en=row["name_en"],
-            decision_level=DecisionLevel(row["decided_by"]),
-            for_individual="individual" in kinds,
-            for_collective="collective" in kinds,
-            for_household="household" in kinds,
-            council_vote=row["council_vote"] == "yes",
-            public_posting_working_days=int(row["public_posting_wd"] or 0),
-            notes=row["notes"],
-            **VOTE_RULES.get(row["code"], {}),
-        )
-        created.append(row)
-    RequiredDocument.objects.bulk_create(
-        RequiredDocument(award_form=forms[row["code"]], document_type=document_types[code])
-        for row in created
-        for code in required_document_codes(row["code"], row["default_chain"])
-    )
-    if any(row["code"] == "CSTD_TP" for row in created) and "CSTD_CS" in forms:
-        EligibilityRule.objects.create(
-            award_form=forms["CSTD_TP"],
-            kind=EligibilityRule.Kind.PRIOR_AWARD_STREAK,
-            required_form=forms["CSTD_CS"],
-            years=3,
-            enforcement=EligibilityRule.Enforcement.WARN,
-            uncertain=True,
-            legal_basis=(
-                "Customary for the city title; UNCERTAIN beside Decree 152/2025/ND-CP (a lower award is not a "
-                "prerequisite for a higher one), so it only warns until confirmed."
-            ),
-            description="Ba lần liên tục đạt danh hiệu Chiến sĩ thi đua cơ sở.",
-        )
-    return forms
-
-
 def _load_campaigns(units) -> dict[str, Campaign]:
     campaigns = {}
     for spec in CAMPAIGNS:
@@ -863,7 +797,7 @@ class Story:
         from processes.services.dossiers import dossier_upload
 
         self.files += 1
-        name = DOCUMENT_TYPES[code][1]
+        name = DOCUMENT_FILE_NAMES[code]
         if revision:
             name = name.replace(".pdf", "-bo-sung.pdf")
         content = PDF + f"%thidua demo {nomination.pk} {code} {self.files}\n".encode()
@@ -1013,12 +947,13 @@ def seed_demo(*, password: str = DEMO_PASSWORD, progress: Callable[[int, int], N
     password_hash = cache(lambda: make_password(password))
 
     with transaction.atomic():
+        # The forms, document types and chains, as a real installation loads them; the demo only adds.
+        load_reference_data()
+        forms = AwardForm.objects.in_bulk(field_name="code")
+        document_types = DocumentType.objects.in_bulk(field_name="code")
         units = _load_units(unit_rows)
-        document_types = _load_document_types()
-        forms = _load_award_forms(_rows("award-forms.csv"), document_types)
         campaigns = _load_campaigns(units)
         people = _load_users(demo_users, units, password_hash)
-        load_chains(forms)
         _load_reorganisation(units, password_hash)
 
     seeded = _seeded_markers()
@@ -1050,38 +985,8 @@ def seed_demo(*, password: str = DEMO_PASSWORD, progress: Callable[[int, int], N
     return result
 
 
-# --- approval chains and the 2025 reorganisation -------------------------------------------------
+# --- the 2025 reorganisation ---------------------------------------------------------------------
 
-#: The day the district level was abolished and communes/wards came to report to the city.
-REFORM_DAY = date(2025, 7, 1)
-TEMPLATE_NAMES = {
-    "city_regular": "Khen thưởng cấp thành phố (thủ tục thông thường)",
-    "city_simplified": "Khen thưởng cấp thành phố (thủ tục đơn giản)",
-    "unit_level": "Khen thưởng cấp sở, cấp huyện (cấp xã từ 01/7/2025)",
-}
-#: The actor column of chains.csv read as an approver rule and its parameter. Approximations:
-#: the deciding level is the nearest department, district or commune above the proposing unit
-#: (a commune chairman decides unit-level awards after the reform); its council is approximated
-#: by every member of that level's unit, since the demo has no separate level councils.
-ACTOR_RULES = {
-    "head of the nominee's unit": ("subject_unit_head", ""),
-    "head of the parent unit at department/district level": ("ancestor_head", "department,district"),
-    "Board officers (group)": ("unit_members", "board"),
-    "council members": ("council", ""),
-    "city chairman (or a vice-chairman signing on the chairman's behalf)": ("city_chairman", ""),
-    "city chairman": ("city_chairman", ""),
-    "council of the deciding level": ("unit_members", "above:department,district,commune"),
-    "head of the deciding level": ("ancestor_head", "department,district,commune"),
-}
-REMINDER_OFFSETS = (2, 1)
-#: Version 2 of city_regular: from the reform the commune/ward chairman signs the submission for
-#: the units under the commune. Departments keep the step; "district" stays in the list because
-#: the demo re-points one ward only and its other districts live on (in a full reorganisation the
-#: tree holds no district after the reform day, so the kind simply never matches).
-REFORM_PROPOSER = {
-    "name": "Thủ trưởng sở / Chủ tịch UBND xã, phường trình",
-    "approver_param": "department,district,commune",
-}
 #: A new ward reporting straight to the city from the reform day, and a school that moved under it.
 REFORM_UNITS = [
     {"code": "HP.PLCH", "name": "Phường Lê Chân", "kind": UnitKind.COMMUNE, "links": [("HP", REFORM_DAY, None)]},
@@ -1103,93 +1008,7 @@ REFORM_USERS = [
 #: Where the demo's returns and rejections happen in each chain.
 RETURN_AT = {"city_regular": "board_intake", "city_simplified": "board_appraisal", "unit_level": "unit_confirm"}
 REJECT_AT = {"city_regular": "board_appraisal", "city_simplified": "board_appraisal", "unit_level": "level_decision"}
-#: Steps taken only for some cases: the council votes only on forms with council_vote=yes.
-STEP_CONDITIONS = {("city_regular", "council_review"): "council_vote"}
-#: The council's step is a session vote.
-STEP_KINDS = {("city_regular", "council_review"): StepKind.VOTE, ("unit_level", "level_council"): StepKind.VOTE}
-#: Public posting before the council (chains.csv has no row for it; award-forms.csv gives its length):
-#: after the window, objections go to the Board, who clear them or reject the case.
-POSTING_STEP = {
-    "code": "public_posting",
-    "name": "Công khai danh sách đề nghị khen thưởng",
-    "kind": StepKind.POSTING,
-    "approver_rule": "unit_members",
-    "approver_param": "board",
-    "actions": ["approve", "reject"],
-    "deadline_working_days": 5,
-    "condition": "public_posting",
-}
-#: The customary secret-ballot rules of the city titles (editable per form).
-VOTE_RULES = {
-    "CSTD_TP": {"council_quorum_percent": 67, "council_threshold_percent": 90, "council_threshold_of": "members"},
-    "CO_THI_DUA_TP": {"council_quorum_percent": 67, "council_threshold_percent": 90, "council_threshold_of": "cast"},
-}
 COUNCIL_SIZE = 7
-
-
-def form_chains() -> dict[str, str]:
-    """Award form code → the code of the chain its cases walk (award-forms.csv's default_chain)."""
-    return {row["code"]: row["default_chain"] for row in _rows("award-forms.csv")}
-
-
-def load_chains(forms: dict, chains: dict[str, str] | None = None) -> dict:
-    """The three chains of chains.csv as published templates (effective with the 2021 organisation),
-    version 2 of city_regular from the reform day, and the form → template assignments of ``forms``
-    (code → AwardForm), each form to the chain ``chains`` names for its code (default: the CSV's).
-    Only templates this run creates get versions, so a second run changes nothing. The assignments
-    (``ChainAssignment``) are then the one source of routing."""
-    chains = form_chains() if chains is None else chains
-    by_chain: dict[str, list[dict]] = {}
-    for row in _rows("chains.csv"):
-        by_chain.setdefault(row["chain"], []).append(row)
-    templates = {}
-    for chain, steps in by_chain.items():
-        template, created = ProcessTemplate.objects.get_or_create(
-            code=chain, defaults={"name": TEMPLATE_NAMES.get(chain, chain)}
-        )
-        templates[chain] = template
-        if not created:
-            continue
-        draft = template_draft(template=template, by=None)
-        for row in sorted(steps, key=lambda row: int(row["order"])):
-            rule, param = ACTOR_RULES[row["actor"]]
-            sla = int(row["default_sla_working_days"])
-            if row["step_code"] == "council_review":
-                draft.steps.create(position=int(row["order"]) * 10 - 5, **POSTING_STEP, reminder_offsets=[1])
-            draft.steps.create(
-                kind=STEP_KINDS.get((chain, row["step_code"]), StepKind.DECISION),
-                position=int(row["order"]) * 10,
-                code=row["step_code"],
-                name=row["name_vi"],
-                approver_rule=rule,
-                approver_param=param,
-                actions=row["actions"].split("|"),
-                deadline_working_days=sla,
-                reminder_offsets=[offset for offset in REMINDER_OFFSETS if offset < sla],
-                condition=STEP_CONDITIONS.get((chain, row["step_code"]), ""),
-            )
-        template_publish(version=draft, by=None, effective_from=ORGANISATION_FROM, note="Theo chains.csv")
-        if chain == "city_regular":
-            draft = template_draft(template=template, by=None)
-            draft.steps.filter(code="proposer_submit").update(**REFORM_PROPOSER)
-            template_publish(
-                version=draft,
-                by=None,
-                effective_from=REFORM_DAY,
-                note="Từ 01/7/2025 không còn cấp huyện: Chủ tịch UBND xã, phường trình khen thưởng.",
-            )
-    for form in forms.values():
-        chain = chains.get(form.code)
-        if chain in templates:
-            ChainAssignment.objects.get_or_create(
-                award_form=form, procedure="", defaults={"template": templates[chain]}
-            )
-        if "city_simplified" in templates and chain == "city_regular":
-            # Ad-hoc achievements and brave rescues take the simplified procedure whatever the form.
-            ChainAssignment.objects.get_or_create(
-                award_form=form, procedure=Procedure.AD_HOC, defaults={"template": templates["city_simplified"]}
-            )
-    return templates
 
 
 def _load_reorganisation(units, password_hash: Callable[[], str]) -> None:

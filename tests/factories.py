@@ -8,7 +8,6 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from processes.demo import load_chains
 from processes.models import (
     AwardForm,
     Campaign,
@@ -26,6 +25,7 @@ from processes.models import (
     UnitKind,
     UnitLink,
 )
+from processes.reference_data import load_chains
 from workflow.models import StepKind
 
 User = get_user_model()

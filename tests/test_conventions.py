@@ -50,3 +50,32 @@ def test_nothing_assigns_the_stage_field_directly():
                 if isinstance(target, ast.Attribute) and target.attr == "stage"
             ]
     assert offenders == []
+
+
+#: Where the demo may be imported: its command and its own tests (make run's among them).
+DEMO_IMPORTERS = {
+    "processes/management/commands/seed_demo.py",
+    "tests/processes/test_seed_demo.py",
+    "tests/processes/test_seed_demo_on_top.py",
+    "tests/e2e/test_make_run.py",
+}
+
+
+def _imports_the_demo(path: Path) -> bool:
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import) and any(alias.name.startswith("processes.demo") for alias in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and (
+            (node.module or "").startswith("processes.demo")
+            or (node.module == "processes" and any(alias.name == "demo" for alias in node.names))
+        ):
+            return True
+    return False
+
+
+def test_only_seed_demo_and_the_demos_own_tests_import_the_demo():
+    """A real installation loads its reference data without the demo, and tests build from the
+    factories and that loader: a change to the demo's cases never moves another test."""
+    sources = [*_sources(), *(ROOT / "tests").rglob("*.py")]
+    importers = {path.relative_to(ROOT).as_posix() for path in sources if _imports_the_demo(path)}
+    assert importers - DEMO_IMPORTERS == set()
