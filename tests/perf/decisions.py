@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import time
 from dataclasses import dataclass, field
 
@@ -178,7 +179,15 @@ def run(flow_name: str, cases: list[list[int]], warmups: list[list[int]]) -> Run
     ]
     for process in workers:
         process.start()
-    reports = [results.get(timeout=1800) for _ in workers]
+    reports = []
+    while len(reports) < len(workers):
+        try:
+            reports.append(results.get(timeout=5))
+        except queue.Empty:
+            # A worker that died without a word (killed, out of memory) would leave the others at the barrier.
+            if any(process.exitcode not in (None, 0) for process in workers) and results.empty():
+                dead = [process.exitcode for process in workers]
+                raise RuntimeError(f"{flow_name} run: a worker died (exit codes {dead})") from None
     for process in workers:
         process.join(timeout=60)
     errors = [report["error"] for report in reports if "error" in report]

@@ -8,7 +8,8 @@ form's CSRF token. It does not send back the ``messages`` cookie (the success me
 show on the page it is redirected to), and does not follow the redirect: what is timed is the decision.
 Rounds as in ``decisions.py``: look up each case's open task (not timed), then post one decision per
 case; a decision counts only when answered by the redirect to the case (or the inbox), never by the
-log-in page or a refusal.
+log-in page or a refusal. The form is the case page's: CSRF token, the case's version (a stale page is
+refused), the decision and an empty comment.
 
 Settings the bench needs, through the environment only (production's defaults stay): the session
 idle timeout (``SESSION_IDLE_MINUTES``) well beyond the run. Log-in throttling (django-axes) counts
@@ -139,8 +140,8 @@ def _rounds(port: int, nomination_ids: list[int], sessions: dict, clients: list[
     from tests.factories import holders, open_step
 
     decided: set[int] = set()
-    nominations = Nomination._default_manager.in_bulk(nomination_ids)
     for _round in range(PRODUCT_ROUNDS):
+        nominations = Nomination._default_manager.in_bulk(nomination_ids)
         plan = []
         for pk in nomination_ids:
             task = open_step(nominations[pk])
@@ -150,14 +151,20 @@ def _rounds(port: int, nomination_ids: list[int], sessions: dict, clients: list[
             username = people[0].get_username()
             if username not in sessions:
                 sessions[username] = log_in(port, username)
-            plan.append((pk, task.pk, sessions[username]))
+            # The case's version, as the page's form carries it (checked against a stale page).
+            plan.append((pk, task.pk, sessions[username], nominations[pk].version))
         shares = [plan[number::CLIENTS] for number in range(CLIENTS)]
         latencies: list[list[float]] = [[] for _ in range(CLIENTS)]
         failures: list[str] = []
 
         def post(client: Client, share: list, latencies: list[float], failures: list[str]) -> None:
-            for pk, task_id, cookies in share:
-                form = {"csrfmiddlewaretoken": cookies["csrftoken"], "action": "approve", "comment": ""}
+            for pk, task_id, cookies, version in share:
+                form = {
+                    "csrfmiddlewaretoken": cookies["csrftoken"],
+                    "expected_version": version,
+                    "action": "approve",
+                    "comment": "",
+                }
                 before = time.perf_counter()
                 status, location, _page = client.request(
                     "POST", f"/nominations/{pk}/steps/{task_id}/decide/", cookies=cookies, form=form
@@ -184,7 +191,8 @@ def _rounds(port: int, nomination_ids: list[int], sessions: dict, clients: list[
             raise RuntimeError(f"{len(failures)} decisions refused over HTTP, e.g. {failures[:3]}")
         for share in latencies:
             result.latencies += share
-        decided.update(task_id for _pk, task_id, _cookies in plan)
+        decided.update(task_id for _pk, task_id, _cookies, _version in plan)
+    nominations = Nomination._default_manager.in_bulk(nomination_ids)
     for pk in nomination_ids:  # the last round's decisions opened their next steps too
         task = open_step(nominations[pk])
         if task is None or task.pk in decided:

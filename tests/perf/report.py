@@ -119,7 +119,8 @@ class Report:
             "one run on one PostgreSQL database.",
             "",
             f"- Date: {self.started:%Y-%m-%d %H:%M %Z}".rstrip(),
-            f"- Machine: {m['cpu']}, {m['cores']} cores, {m['ram']} RAM; {m['os']}",
+            f"- Machine: {m['cpu']}, {m['cores']} cores, {m['ram']} RAM; {m['os']}; load average "
+            f"{m['load_before']} before the run, {load_average()} at its end (other work on the machine shows here)",
             f"- PostgreSQL {m['postgres']} ({m['where']}); fsync {m['fsync']}, synchronous_commit "
             f"{m['synchronous_commit']}, shared_buffers {m['shared_buffers']}",
             f"- Python {platform.python_version()}; broker: {m['broker']}",
@@ -211,6 +212,13 @@ class Report:
         return "\n".join(lines) + "\n"
 
 
+def load_average() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
+
+
 def machine(cursor, where: str, broker: str) -> dict:
     def proc(path: str, key: str) -> str:
         try:
@@ -240,4 +248,5 @@ def machine(cursor, where: str, broker: str) -> dict:
         "shared_buffers": settings["shared_buffers"],
         "where": where,
         "broker": broker,
+        "load_before": load_average(),
     }

@@ -123,9 +123,10 @@ def bench_database() -> Iterator[Database]:
     if configured:
         if not configured.startswith(("postgres://", "postgresql://")):
             raise SystemExit("make bench needs PostgreSQL: DATABASE_URL must be postgres://… (or unset).")
-        parts = urlsplit(configured)
+        server = urlsplit(configured)
+        where = f"a new database on DATABASE_URL's server, {server.hostname}:{server.port or 5432}"
         with _created(configured, name) as url:
-            yield Database(url=url, where=f"the server of DATABASE_URL ({parts.hostname}:{parts.port or 5432})")
+            yield Database(url=url, where=where)
         return
     with _throwaway_cluster() as server, _created(server, name) as url:
-        yield Database(url=url, where="a throw-away cluster started for the run (initdb, default settings)")
+        yield Database(url=url, where="a throw-away cluster made for the run with initdb's default settings")
