@@ -4,8 +4,8 @@
 
 The database is ``DATABASE_URL``'s server (a new database, dropped afterwards) or a throw-away
 cluster (``server.py``). In order: the decisions of a bare viewflow flow and of the product's service
-layer at 1 and 2 processes, alternated, twice (``decisions.py``); decisions over HTTP under gunicorn
-(``over_http.py``); the inbox with 1.1 million tasks (``inbox.py``); the reminder scan
+layer at 1 and 2 processes (``decisions.py``) and over HTTP under gunicorn (``over_http.py``),
+alternated, twice; the inbox with 1.1 million tasks (``inbox.py``); the reminder scan
 (``manage.py bench_reminder_scan``). Then the table, with the targets met or not, is printed and
 written to ``--output``.
 """
@@ -129,13 +129,15 @@ def measure(args, database, scratch: Path, started: datetime, command: str) -> i
     report = Report(started=started, command=command, machine=facts, sizes=sizes)
 
     # --- decisions: one list of cases per worker, made up front ---------------------------------------
-    schedule = [(number, processes, flow) for number in (1, 2) for processes in (1, 2) for flow in ("bare", "product")]
+    # Each pass: bare and product at 1 process, at 2, then the product over HTTP; all of it twice, so
+    # that the flows (and HTTP against the service layer) meet the same machine state.
+    schedule = [(processes, flow) for processes in (1, 2) for flow in ("bare", "product")]
     per_worker = {"bare": args.bare_cases + args.warmup, "product": args.cases + args.warmup}
-    workers = sum(processes for _n, processes, flow in schedule if flow == "bare")
+    workers = 2 * sum(processes for processes, flow in schedule if flow == "bare")  # two passes
     cases = {
         "bare": decisions.make_bare_cases(workers * per_worker["bare"]),
         "product": decisions.make_product_cases(
-            org, workers * per_worker["product"] + args.http_cases + over_http.CLIENTS
+            org, workers * per_worker["product"] + 2 * args.http_cases + over_http.CLIENTS
         ),
     }
     say(
@@ -143,25 +145,34 @@ def measure(args, database, scratch: Path, started: datetime, command: str) -> i
         f"in {time.perf_counter() - clock:.0f} s"
     )
     connections.close_all()
-    for number, processes, flow in schedule:
-        ids, warm = [], []
-        for _ in range(processes):
-            take, cases[flow] = cases[flow][: per_worker[flow]], cases[flow][per_worker[flow] :]
-            warm.append(take[: args.warmup])
-            ids.append(take[args.warmup :])
-        result = decisions.run(flow, ids, warm)
-        report.decisions.setdefault((flow, processes), []).append(result)
-        say(
-            f"run {number}: {flow:7} × {processes} process{'es' if processes > 1 else '  '}: "
-            f"{per_second(result.rate):>9}  p50 {p50(result.latencies)}  "
-            f"p95 {p95(result.latencies)}  statements {result.statements}"
-        )
 
-    # --- HTTP ---------------------------------------------------------------------------------------
-    http_warm, http_ids = cases["product"][: over_http.CLIENTS], cases["product"][over_http.CLIENTS :]
+    def take(flow: str, count: int) -> list[int]:
+        taken, cases[flow] = cases[flow][:count], cases[flow][count:]
+        return taken
+
     with over_http.gunicorn(dict(os.environ), scratch / "gunicorn.log") as port:
-        report.http = over_http.run(port, http_ids, http_warm)
-    say(f"HTTP: {per_second(report.http.rate)}  p50 {p50(report.http.latencies)}  p95 {p95(report.http.latencies)}")
+        driver = over_http.Driver(port)
+        for number in (1, 2):
+            for processes, flow in schedule:
+                ids, warm = [], []
+                for _ in range(processes):
+                    mine = take(flow, per_worker[flow])
+                    warm.append(mine[: args.warmup])
+                    ids.append(mine[args.warmup :])
+                result = decisions.run(flow, ids, warm)
+                report.decisions.setdefault((flow, processes), []).append(result)
+                say(
+                    f"run {number}: {flow:7} × {processes} process{'es' if processes > 1 else '  '}: "
+                    f"{per_second(result.rate):>9}  p50 {p50(result.latencies)}  "
+                    f"p95 {p95(result.latencies)}  statements {result.statements}"
+                )
+            warm = take("product", over_http.CLIENTS) if number == 1 else []
+            result = driver.run(take("product", args.http_cases), warm)
+            report.decisions.setdefault(("http", over_http.WORKERS), []).append(result)
+            say(
+                f"run {number}: HTTP, gunicorn {over_http.WORKERS} workers: {per_second(result.rate):>9}  "
+                f"p50 {p50(result.latencies)}  p95 {p95(result.latencies)}"
+            )
 
     # --- inbox --------------------------------------------------------------------------------------
     say(f"inbox: building {args.open_tasks:,} open and {args.finished_tasks:,} finished tasks")

@@ -124,15 +124,22 @@ def gunicorn(env: dict, log: Path):
             server.wait()
 
 
-def run(port: int, nomination_ids: list[int], warmup_ids: list[int]) -> RunResult:
-    """Every case through the product's rounds, ``CLIENTS`` threads each posting for its share; the
-    warm-up cases first, not timed, so that both workers have served decisions before the clock runs."""
-    sessions: dict[str, dict] = {}
-    clients = [Client(port) for _ in range(CLIENTS)]
-    _rounds(port, warmup_ids, sessions, clients, RunResult(flow="http", processes=WORKERS))
-    result = RunResult(flow="http", processes=WORKERS)
-    _rounds(port, nomination_ids, sessions, clients, result)
-    return result
+class Driver:
+    """The load driver: ``CLIENTS`` connections and each holder's session, kept from run to run."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.sessions: dict[str, dict] = {}
+        self.clients = [Client(port) for _ in range(CLIENTS)]
+
+    def run(self, nomination_ids: list[int], warmup_ids: list[int] = ()) -> RunResult:
+        """Every case through the product's rounds, each thread posting for its share; warm-up cases
+        first, not timed, so that both workers have served decisions before the clock runs."""
+        if warmup_ids:
+            _rounds(self.port, list(warmup_ids), self.sessions, self.clients, RunResult("http", WORKERS))
+        result = RunResult(flow="http", processes=WORKERS)
+        _rounds(self.port, nomination_ids, self.sessions, self.clients, result)
+        return result
 
 
 def _rounds(port: int, nomination_ids: list[int], sessions: dict, clients: list[Client], result: RunResult) -> None:

@@ -27,7 +27,7 @@ ROWS = [
     ],
     r"^\| product ÷ bare \| 1 \| [\d.]+× \|",
     r"^\| product ÷ bare \| 2 \| [\d.]+× \|",
-    rf"^\| HTTP, gunicorn 2 workers \| {RATE} \| {TIME} \| {TIME} \| [\d.]+× \|$",
+    rf"^\| HTTP, gunicorn 2 workers \| {RATE} \({RATE[:-2]}, {RATE[:-2]}\) \| {TIME} \| {TIME} \| [\d.]+× \|$",
     rf"^\| typical \| 15 \| 15 \| {TIME} \| {TIME} \| \d+ \|$",
     rf"^\| heavy \| 120 \| 50 \| {TIME} \| {TIME} \| \d+ \|$",
     r"^\| 300 \| [\d.]+ s \| [\d.]+ s \([\d,]+ outbox rows\) \| [\d.]+ s \| [\d.]+ s \|$",
