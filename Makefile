@@ -43,8 +43,8 @@ run: $(STAMP) ## Migrate, load the demo data, serve the app with a Celery worker
 test: $(STAMP) ## Run the whole test suite (SQLite, or PostgreSQL when DATABASE_URL is set)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: $(STAMP) ## Benchmarks, each beside its baseline, in a throwaway database (PostgreSQL with DATABASE_URL)
-	$(BIN)/python manage.py bench_reminder_scan --tasks $(BENCH_TASKS)
+bench: $(STAMP) ## Benchmarks on PostgreSQL (DATABASE_URL's server or a throwaway cluster); writes docs/performance.md
+	$(BIN)/python -m tests.perf --reminder-tasks $(BENCH_TASKS) $(BENCH_ARGS)
 
 lint: $(STAMP) ## ruff, the import-linter contracts, and a check that no migration is missing
 	$(BIN)/ruff check .
