@@ -13,6 +13,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import psycopg
+from celery import current_app
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives
@@ -214,8 +216,6 @@ def _insert_unnest(insert: str, returning: str, fields, columns: list[tuple]) ->
     list of 16,000 placeholders costs the driver more to parse than the server to run, and Django's
     cursors bind on the client, quoting every array into the text: this cursor binds on the server.
     A column holding one value throughout is sent once, not as an array of copies."""
-    import psycopg
-
     select, arrays, names, params = [], [], [], []
     for index, (field, column) in enumerate(zip(fields, columns, strict=True)):
         cast = field.db_type(connection)
@@ -247,13 +247,20 @@ BROKER_PAUSE = timedelta(seconds=30)
 _broker_down_until: datetime | None = None
 
 
+#: The Celery task that delivers one row (``notifications.tasks.deliver``), asked for by name.
+DELIVER = "notifications.deliver"
+
+
+def publish(pk: int) -> None:
+    """One message asking the worker to deliver row ``pk``."""
+    current_app.send_task(DELIVER, args=[pk], retry=False)
+
+
 def enqueue(ids: list[int]) -> bool:
     """Ask the worker to deliver; with the broker down the rows simply wait for the sweeper, and the
     next publishes in this process are skipped for a while instead of each waiting for a timeout.
     Returns whether every row was published."""
     global _broker_down_until
-    from notifications.tasks import deliver
-
     if not ids:
         return True
     if _broker_down_until is not None and timezone.now() < _broker_down_until:
@@ -261,7 +268,7 @@ def enqueue(ids: list[int]) -> bool:
         return False
     for index, pk in enumerate(ids):
         try:
-            deliver.apply_async(args=[pk], retry=False)
+            publish(pk)
         except Exception:  # a broker outage must not fail the request that made the row
             _broker_down_until = timezone.now() + BROKER_PAUSE
             logger.warning("outbox %s: broker unavailable, left for the sweeper", pk, exc_info=True)

@@ -5,9 +5,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from notifications import outbox
+from notifications.reminders import scan
 
 
-@shared_task(name="notifications.deliver", ignore_result=True)
+@shared_task(name=outbox.DELIVER, ignore_result=True)
 def deliver(pk: int) -> str:
     return outbox.deliver(pk)
 
@@ -19,6 +20,4 @@ def sweep() -> int:
 
 @shared_task(name="notifications.scan_reminders", ignore_result=True)
 def scan_reminders(now: str | None = None) -> int:
-    from notifications.reminders import scan
-
     return scan(now=parse_datetime(now) if now else timezone.now())

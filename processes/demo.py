@@ -61,6 +61,7 @@ from processes.models import (
 )
 from processes.organisation import organisation_unchanged
 from processes.reference_data import REFORM_DAY, form_chains, load_reference_data
+from processes.services.dossiers import dossier_upload
 from workflow.approvals import current_process, next_position, open_tasks
 from workflow.models import Ballot, StepAction, StepKind
 from workflow.voting import ballot_holders
@@ -794,8 +795,6 @@ class Story:
             services.council_vote(session_id=session.pk, by=member, choices={item.pk: Ballot.Choice.YES})
 
     def upload(self, nomination, code, by, *, revision=False):
-        from processes.services.dossiers import dossier_upload
-
         self.files += 1
         name = DOCUMENT_FILE_NAMES[code]
         if revision:

@@ -167,10 +167,8 @@ def test_a_transaction_telling_many_people_publishes_once_after_commit(monkeypat
 @pytest.fixture
 def published(monkeypatch):
     """What reaches the broker (its calls recorded here); the real broker is in test_real_delivery."""
-    from notifications.tasks import deliver
-
     calls = []
-    monkeypatch.setattr(deliver, "apply_async", lambda args, **options: calls.append(args[0]))
+    monkeypatch.setattr(outbox, "publish", calls.append)
     monkeypatch.setattr(outbox, "_broker_down_until", None)
     return calls
 
@@ -188,16 +186,14 @@ def test_the_sweeper_publishes_a_backlog_once_not_at_every_sweep(org, published)
 
 
 def test_a_row_the_broker_did_not_take_goes_out_with_the_next_sweep(org, published, monkeypatch):
-    from notifications.tasks import deliver
-
     submitted(org)
     row = _rows(recipient=org.hospital_head, channel=Channel.EMAIL).get()
 
-    def broker_down(args, **options):
+    def broker_down(pk):
         raise ConnectionError("Redis is down")
 
     with monkeypatch.context() as patch:
-        patch.setattr(deliver, "apply_async", broker_down)
+        patch.setattr(outbox, "publish", broker_down)
         assert outbox.enqueue([row.pk]) is False
     row.refresh_from_db()
     assert row.published_at is None  # no message is out for it

@@ -17,11 +17,13 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import kombu.pools
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
 from notifications.bench import build_open_tasks
 from notifications.reminders import scan
+from notifications.tasks import deliver
 from workflow.models import ApprovalTask
 
 
@@ -32,10 +34,6 @@ class Command(BaseCommand):
         parser.add_argument("--tasks", type=int, default=100_000)
 
     def handle(self, *, tasks: int, **options):
-        import kombu.pools
-
-        from notifications.tasks import deliver
-
         app = deliver.app
         # What is measured is the scan, not a broker. The app reads Django's CELERY_ keys first.
         app.conf.update(CELERY_BROKER_URL="memory://", CELERY_BROKER_TRANSPORT_OPTIONS={})
