@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core import checks
 from django.db.models import Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -17,20 +18,20 @@ from django.utils.translation import gettext as _
 
 from notifications.models import Event
 from notifications.outbox import Notice, notify, notify_many
+from processes import actions
 from processes.models import Consultation, Membership, Nomination, Role
 from processes.permissions import STAFF_ROLES
+from workflow.actions import action_of
+from workflow.actions import declared as declared_actions
 from workflow.flows import CouncilFlow
 from workflow.models import ApprovalCandidate, ApprovalTask, AuditEntry, VoteSession
 
-SUBMISSIONS = (
-    "processes.nomination.submitted",
-    "processes.nomination.submitted_simplified",
-    "processes.nomination.resubmitted",
-)
+SUBMISSIONS = (actions.SUBMITTED, actions.SUBMITTED_SIMPLIFIED, actions.RESUBMITTED)
+#: A case's outcome → the event that tells it (``notify=("case_outcome",)`` in ``processes.actions``).
 OUTCOMES = {
-    "processes.nomination.returned": Event.RETURNED,
-    "processes.nomination.rejected": Event.REJECTED,
-    "processes.nomination.awarded": Event.DECIDED,
+    actions.RETURNED: Event.RETURNED,
+    actions.REJECTED: Event.REJECTED,
+    actions.AWARDED: Event.DECIDED,
 }
 
 
@@ -71,26 +72,17 @@ def submitters_of(nomination_ids) -> dict[int, int | None]:
 
 
 def on_audit_entry(sender, instance: AuditEntry, created: bool, raw: bool = False, **kwargs) -> None:
+    """Write the notifications an entry calls for: those its action declares (``workflow.actions``,
+    ``notify``), and, for a nomination's entry that opened steps, each new holder's."""
     if not created or raw:
         return
-    if instance.action == "workflow.vote.session_opened":
-        ballots_open(instance)
-        return
-    if not instance.action.startswith("processes.nomination."):
-        return
-    if instance.chain.content_type_id != ContentType.objects.get_for_model(Nomination).pk:
-        return
-    opened = _opened(instance)
-    if opened:
-        steps_assigned(instance, opened)
-    if instance.action in OUTCOMES:
-        outcome(instance, OUTCOMES[instance.action])
-    elif instance.action == "processes.nomination.consultation_requested":
-        opinion_asked(instance)
-    elif instance.action == "processes.nomination.consultation_answered":
-        opinion_answered(instance)
-    elif instance.action == "processes.nomination.proceedings_flagged":
-        proceedings_flagged(instance)
+    declared = action_of(instance.action)
+    if instance.chain.content_type_id == ContentType.objects.get_for_model(Nomination).pk:
+        opened = _opened(instance)
+        if opened:
+            steps_assigned(instance, opened)
+    for name in declared.notify if declared else ():
+        NOTIFICATIONS[name](instance)
 
 
 def _nomination(entry: AuditEntry) -> Nomination:
@@ -121,7 +113,7 @@ def _opened(entry: AuditEntry) -> list[Opened]:
             for task in context["opened"]
             if task.assignment.users
         ]
-    rows = [entry.data] if entry.action == "processes.nomination.step_opened" else entry.data.get("opened", [])
+    rows = [entry.data] if entry.action == actions.STEP_OPENED else entry.data.get("opened", [])
     found = []
     for row in rows:
         holders = get_user_model().objects.filter(username__in=row.get("holders", []))
@@ -326,3 +318,27 @@ def proceedings_flagged(entry: AuditEntry) -> None:
             body=body,
             link=link_to(nomination),
         )
+
+
+#: The notifications an action may call for (``declare(…, notify=(name, …))``), by name.
+NOTIFICATIONS = {
+    "case_outcome": lambda entry: outcome(entry, OUTCOMES[entry.action]),
+    "ballots_open": ballots_open,
+    "opinion_asked": opinion_asked,
+    "opinion_answered": opinion_answered,
+    "proceedings": proceedings_flagged,
+}
+
+
+@checks.register()
+def every_declared_notification_exists(app_configs=None, **kwargs):
+    """An action that calls for a notification nobody implements would tell nobody, silently."""
+    return [
+        checks.Error(
+            f"The audit action {code} calls for the notification {name!r}, which notifications.events lacks.",
+            id="notifications.E001",
+        )
+        for code, action in declared_actions().items()
+        for name in action.notify
+        if name not in NOTIFICATIONS or (name == "case_outcome" and code not in OUTCOMES)
+    ]

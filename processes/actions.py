@@ -1,8 +1,28 @@
-"""The award domain's audit actions, declared once with their labels (see ``workflow.actions``)."""
+"""The award domain's audit actions, each declared once (see ``workflow.actions``): its label, what the
+timeline shows of its data, and the notifications it calls for (implemented by ``notifications.events``
+under these names). Every entry that opened steps also tells their holders, whatever its action."""
 
 from django.utils.translation import gettext_lazy as _
 
 from workflow.actions import declare
+
+
+def _file_name(data: dict) -> str:
+    return f"“{data['name']}”" if data.get("name") else ""
+
+
+def _decision_number(data: dict) -> str:
+    number = data.get("decision_number")
+    return str(_("decision no. %(number)s") % {"number": number}) if number else ""
+
+
+def _successor(data: dict) -> str:
+    return str(_("passed to the successor unit")) if data.get("successor_unit") else ""
+
+
+def _agencies(data: dict) -> str:
+    return ", ".join(data.get("agencies", []))
+
 
 NOMINATION_CREATED = declare("processes.nomination.created", _("Nomination opened"))
 CULTIVATION_STARTED = declare("processes.nomination.cultivation_started", _("Cultivation started"))
@@ -10,24 +30,33 @@ SUBMITTED = declare("processes.nomination.submitted", _("Submitted for approval"
 SUBMITTED_SIMPLIFIED = declare(
     "processes.nomination.submitted_simplified", _("Submitted under the simplified procedure")
 )
-RETURNED = declare("processes.nomination.returned", _("Sent back for completion"))
+RETURNED = declare("processes.nomination.returned", _("Sent back for completion"), notify=("case_outcome",))
 RESUBMITTED = declare("processes.nomination.resubmitted", _("Resubmitted"))
-REJECTED = declare("processes.nomination.rejected", _("Refused"))
-AWARDED = declare("processes.nomination.awarded", _("Award decided"))
+REJECTED = declare("processes.nomination.rejected", _("Refused"), notify=("case_outcome",))
+AWARDED = declare("processes.nomination.awarded", _("Award decided"), detail=_decision_number, notify=("case_outcome",))
 CLOSED = declare("processes.nomination.closed", _("Case closed"))
 WITHDRAWN = declare("processes.nomination.withdrawn", _("Withdrawn by the unit"))
 UPDATED = declare("processes.nomination.updated", _("Dossier text edited"))
 STEP_OPENED = declare("processes.nomination.step_opened", _("Step opened"))
 STEP_APPROVED = declare("processes.nomination.step_approved", _("Step approved"))
-STEP_REASSIGNED = declare("processes.nomination.step_reassigned", _("Step reassigned"))
+STEP_REASSIGNED = declare("processes.nomination.step_reassigned", _("Step reassigned"), detail=_successor)
 SENT_BACK = declare("processes.nomination.sent_back", _("Sent back to the Board (no quorum in the council)"))
 POSTING_CLOSED = declare("processes.nomination.posting_closed", _("Public posting ended"))
 OBJECTION_RECORDED = declare("processes.nomination.objection_recorded", _("Objection recorded"))
-CONSULTATION_REQUESTED = declare("processes.nomination.consultation_requested", _("Opinion asked of an agency"))
-CONSULTATION_ANSWERED = declare("processes.nomination.consultation_answered", _("Agency's opinion recorded"))
+CONSULTATION_REQUESTED = declare(
+    "processes.nomination.consultation_requested",
+    _("Opinion asked of an agency"),
+    detail=_agencies,
+    notify=("opinion_asked",),
+)
+CONSULTATION_ANSWERED = declare(
+    "processes.nomination.consultation_answered", _("Agency's opinion recorded"), notify=("opinion_answered",)
+)
 PROCEEDINGS_FLAGGED = declare(
-    "processes.nomination.proceedings_flagged", _("Discipline, investigation or complaint pending")
+    "processes.nomination.proceedings_flagged",
+    _("Discipline, investigation or complaint pending"),
+    notify=("proceedings",),
 )
 PROCEEDINGS_CLEARED = declare("processes.nomination.proceedings_cleared", _("Pending proceedings resolved"))
-FILE_UPLOADED = declare("processes.dossier.uploaded", _("File uploaded"))
+FILE_UPLOADED = declare("processes.dossier.uploaded", _("File uploaded"), detail=_file_name)
 DELEGATION_CREATED = declare("processes.delegation.created", _("Delegation made"))

@@ -40,7 +40,7 @@ from processes.permissions import (
     nominations_visible_to,
     user_scope,
 )
-from workflow.actions import label_of
+from workflow.actions import detail_of, label_of
 from workflow.approvals import inbox, next_position, open_tasks, processes_of
 from workflow.audit import audit_entries_for
 from workflow.kinds import kind_of
@@ -215,17 +215,11 @@ def nomination_timeline(nomination: Nomination) -> list:
 
 
 def _entry_detail(action: str, data: dict) -> str:
-    """What an entry's data adds for a reader: the file's name, an administrator's intervention."""
-    parts = []
-    if data.get("intervention"):
-        parts.append(str(_("by an administrator, in place of the step's holder")))
-    if action == "processes.dossier.uploaded" and data.get("name"):
-        parts.append(f"“{data['name']}”")
-    if data.get("decision_number"):
-        parts.append(str(_("decision no. %(number)s") % {"number": data["decision_number"]}))
-    if data.get("successor_unit"):
-        parts.append(str(_("passed to the successor unit")))
-    return " · ".join(parts)
+    """What an entry's data adds for a reader: what its action's declaration shows (a file's name, a
+    decision's number), and, for any decision, an administrator's intervention."""
+    parts = [str(_("by an administrator, in place of the step's holder"))] if data.get("intervention") else []
+    parts.append(detail_of(action, data))
+    return " · ".join(part for part in parts if part)
 
 
 # --- approval steps ------------------------------------------------------------------------------

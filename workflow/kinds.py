@@ -48,7 +48,7 @@ class DecisionKind(Kind):
     takes_cases_back = True
 
     def may_consult(self, step, *, group_rules) -> bool:
-        # A group's step (the Board's appraisal) may ask other agencies.
+        # A step held by a group (an appraisal by a board of officers) may ask other agencies.
         return step.approver_rule in group_rules
 
 

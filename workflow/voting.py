@@ -1,11 +1,11 @@
 """Council sessions: secret ballots on the cases awaiting a council vote step, counted per case.
 
-The Board opens a session for cases whose open step is a vote step of one council. The roster is
-the council's membership on the day the session opens, asked of the subject's adapter (never the
-vote steps' candidates, resolved when each step opened); a member conflicted on a case (the
-adapter says who: the nominee, members of the proposing unit where the award form says so) has no
-choice on it (a ``VoteRecusal``), and a member conflicted on every case gets no ballot. Each member
-with a ballot holds one task (``CouncilFlow.ballot``) with a choice per case they may vote on.
+Whoever the domain allows opens a session for cases whose open step is a vote step of one voting
+body. The roster is the body's membership on the day the session opens, asked of the subject's
+adapter (never the vote steps' candidates, resolved when each step opened); a member conflicted on a
+case (the adapter says who, and why) has no choice on it (a ``VoteRecusal``), and a member
+conflicted on every case gets no ballot. Each member with a ballot holds one task
+(``CouncilFlow.ballot``) with a choice per case they may vote on.
 
 Secrecy: the voter's transaction writes their receipt (``BallotReceipt``: that they voted) and
 their choices sealed (``SealedBallot``, encrypted with a key kept outside the database, naming no
@@ -16,7 +16,8 @@ sealed ballot, writes the choices as ``Ballot`` rows in random order with random
 sealed ones, and counts each case: quorum (a share of the members eligible for that case), then the
 threshold (a share of those members or of votes cast), the rules copied from its award form when
 the session opened. The subject's adapter then applies each outcome (``vote_decided``): passed moves
-the case on, not passed rejects it, no quorum sends it back to the Board (or rejects it).
+the case on, not passed rejects it, no quorum sends it back to the nearest earlier group step (or
+rejects it).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def awaiting_council(*, council_unit_id: int | None = None):
 def session_open(*, by, title: str, tasks: list[ApprovalTask], closes_at: datetime) -> VoteSession:
     """Put ``tasks`` (open vote steps of one council) on a new session's agenda; each member of the
     council that day who may vote on at least one case gets a ballot task at once. The caller checks
-    that ``by`` may (the Board) and opens the transaction."""
+    that ``by`` may and opens the transaction."""
     title = (title or "").strip()
     if not title:
         raise VoteError(_("Give the session a title."))
