@@ -77,12 +77,15 @@ def on_audit_entry(sender, instance: AuditEntry, created: bool, raw: bool = Fals
     if not created or raw:
         return
     declared = action_of(instance.action)
-    if instance.chain.content_type_id == ContentType.objects.get_for_model(Nomination).pk:
+    on_nomination = instance.chain.content_type_id == ContentType.objects.get_for_model(Nomination).pk
+    if on_nomination:
         opened = _opened(instance)
         if opened:
             steps_assigned(instance, opened)
     for name in declared.notify if declared else ():
-        NOTIFICATIONS[name](instance)
+        subject_model, notification = NOTIFICATIONS[name]
+        if subject_model is not Nomination or on_nomination:
+            notification(instance)
 
 
 def _nomination(entry: AuditEntry) -> Nomination:
@@ -320,13 +323,14 @@ def proceedings_flagged(entry: AuditEntry) -> None:
         )
 
 
-#: The notifications an action may call for (``declare(…, notify=(name, …))``), by name.
+#: The notifications an action may call for (``declare(…, notify=(name, …))``), by name: what they are
+#: about (an entry on anything else calls for nothing) and who writes them.
 NOTIFICATIONS = {
-    "case_outcome": lambda entry: outcome(entry, OUTCOMES[entry.action]),
-    "ballots_open": ballots_open,
-    "opinion_asked": opinion_asked,
-    "opinion_answered": opinion_answered,
-    "proceedings": proceedings_flagged,
+    "case_outcome": (Nomination, lambda entry: outcome(entry, OUTCOMES[entry.action])),
+    "ballots_open": (VoteSession, ballots_open),
+    "opinion_asked": (Nomination, opinion_asked),
+    "opinion_answered": (Nomination, opinion_answered),
+    "proceedings": (Nomination, proceedings_flagged),
 }
 
 
