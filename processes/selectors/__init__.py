@@ -1,0 +1,49 @@
+"""Reads for the screens: scoped, with a constant number of queries whatever the size. By subject:
+the nomination behind a step (``subjects``), cases (``cases``), their steps (``steps``) and a user's
+work (``work``); every public name stays importable from ``processes.selectors``."""
+
+from processes.selectors.cases import (
+    PAGE_SIZE,
+    STEP_DECISIONS,
+    AvailableAction,
+    Page,
+    available_actions,
+    nomination_page,
+    nomination_timeline,
+    parse_cursor,
+)
+from processes.selectors.steps import (
+    OpenStep,
+    ReassignOption,
+    approval_steps,
+    case_warnings,
+    decision_message,
+    reassignment_choices,
+)
+from processes.selectors.subjects import known_subject, nomination_for_decision, nomination_of
+from processes.selectors.work import InboxPage, case_labels, consultations_for, inbox_page, sessions_visible_to
+
+__all__ = [
+    "PAGE_SIZE",
+    "STEP_DECISIONS",
+    "AvailableAction",
+    "InboxPage",
+    "OpenStep",
+    "Page",
+    "ReassignOption",
+    "approval_steps",
+    "available_actions",
+    "case_labels",
+    "case_warnings",
+    "consultations_for",
+    "decision_message",
+    "inbox_page",
+    "known_subject",
+    "nomination_for_decision",
+    "nomination_of",
+    "nomination_page",
+    "nomination_timeline",
+    "parse_cursor",
+    "reassignment_choices",
+    "sessions_visible_to",
+]

@@ -1,0 +1,166 @@
+"""Reads of cases: the scoped list, the actions offered on a case, its timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+from django_fsm import can_proceed
+
+from processes.models import (
+    Nomination,
+    Stage,
+)
+from processes.permissions import (
+    TRANSITION_RULES,
+    UserScope,
+    can_transition,
+    nominations_visible_to,
+)
+from workflow.actions import detail_of, label_of
+from workflow.approvals import processes_of
+from workflow.audit import audit_entries_for
+from workflow.models import ApprovalTask, TemplateStep
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Nomination]
+    next_cursor: str | None
+
+
+def _cursor_of(nomination: Nomination) -> str:
+    return f"{nomination.updated_at.isoformat()}|{nomination.pk}"
+
+
+def parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    """A cursor from a caller that did not parse it (views parse theirs with ``forms.CursorField``)."""
+    if not cursor or "|" not in cursor:
+        return None
+    stamp, _sep, pk = cursor.rpartition("|")
+    try:
+        moment = parse_datetime(stamp)
+    except ValueError:  # well-formed but impossible, e.g. month 99
+        return None
+    if moment is None or not (pk.isascii() and pk.isdigit() and len(pk) < 19):
+        return None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment, int(pk)
+
+
+def nomination_page(
+    *,
+    user,
+    scope: UserScope,
+    stage: str = "",
+    campaign_id: int | None = None,
+    award_form_id: int | None = None,
+    search: str = "",
+    cursor: str | None = None,
+    after: tuple[datetime, int] | None = None,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """One page of the nominations ``user`` may see, newest change first, by keyset (no COUNT)."""
+    rows: QuerySet[Nomination] = nominations_visible_to(user, scope=scope).select_related(
+        "nominee", "award_form", "unit", "campaign"
+    )
+    if stage in Stage.values:
+        rows = rows.filter(stage=stage)
+    if campaign_id:
+        rows = rows.filter(campaign_id=campaign_id)
+    if award_form_id:
+        rows = rows.filter(award_form_id=award_form_id)
+    if search:
+        rows = rows.filter(nominee__name__icontains=search.strip())
+    after = after or parse_cursor(cursor)
+    if after:
+        moment, pk = after
+        rows = rows.filter(Q(updated_at__lt=moment) | Q(updated_at=moment, pk__lt=pk))
+    found = list(rows.order_by("-updated_at", "-pk")[: size + 1])
+    has_more = len(found) > size
+    found = found[:size]
+    _attach_open_steps(found)
+    return Page(rows=found, next_cursor=_cursor_of(found[-1]) if has_more else None)
+
+
+def _attach_open_steps(nominations: list[Nomination]) -> None:
+    """Each row's open approval steps (step and due time), for the whole page in one query."""
+    by_pk = {nomination.pk: nomination for nomination in nominations}
+    for nomination in nominations:
+        nomination.open_steps = []
+    if not by_pk:
+        return
+    steps = (
+        ApprovalTask.objects.filter(
+            closed_at__isnull=True,
+            process__subject_type=ContentType.objects.get_for_model(Nomination),
+            process__subject_id__in=list(by_pk),
+        )
+        .select_related("step")
+        .annotate(subject_id=F("process__subject_id"))
+        .order_by("due_at")
+    )
+    for step in steps:
+        by_pk[step.subject_id].open_steps.append(step)
+
+
+@dataclass(frozen=True)
+class AvailableAction:
+    name: str
+    blocked_by: list  # the guard messages that keep it closed now; empty when it can be taken
+
+
+#: Taken on the open approval step, not as a plain transition (see ``approval_steps``).
+STEP_DECISIONS = {"return_for_completion", "reject", "award"}
+
+
+def available_actions(*, user, nomination: Nomination, scope: UserScope) -> list[AvailableAction]:
+    """The transitions this user may take from the current stage, with what still blocks each."""
+    actions = []
+    for name in TRANSITION_RULES:
+        if name in STEP_DECISIONS:
+            continue
+        method = getattr(nomination, name)
+        if not can_proceed(method, check_conditions=False):
+            continue
+        if not can_transition(user, nomination, name, scope=scope):
+            continue
+        transition = method._django_fsm.get_transition(nomination.stage)
+        blocked = [condition.explain(nomination) for condition in transition.conditions if not condition(nomination)]
+        if name == "submit_simplified" and blocked and not nomination.is_simplified:
+            continue  # not an option at all outside the simplified procedure
+        actions.append(AvailableAction(name=name, blocked_by=blocked))
+    return actions
+
+
+def nomination_timeline(nomination: Nomination) -> list:
+    """The nomination's audit entries, oldest first, labelled for people (``workflow.actions``)."""
+    stages = dict(Stage.choices)
+    entries = list(audit_entries_for(nomination))
+    step_names = dict(
+        TemplateStep.objects.filter(version__processes__in=processes_of(nomination)).values_list("code", "name")
+    )
+    for entry in entries:
+        data = entry.data or {}
+        entry.step_name = step_names.get(data.get("step"), "")
+        entry.label = label_of(entry.action)
+        entry.detail = _entry_detail(entry.action, data)
+        entry.from_label = stages.get(entry.from_state, entry.from_state)
+        entry.to_label = stages.get(entry.to_state, entry.to_state)
+    return entries
+
+
+def _entry_detail(action: str, data: dict) -> str:
+    """What an entry's data adds for a reader: what its action's declaration shows (a file's name, a
+    decision's number), and, for any decision, an administrator's intervention."""
+    parts = [str(_("by an administrator, in place of the step's holder"))] if data.get("intervention") else []
+    parts.append(detail_of(action, data))
+    return " · ".join(part for part in parts if part)
