@@ -1,48 +1,18 @@
 """A real browser against a live server: log in, find a case, take a step, see the result."""
 
-import shutil
-
 import pytest
 from django.urls import reverse
 
 from processes.models import Nomination, Stage
+from tests.e2e.browser import BROWSER_MARKS, new_browser
 from tests.factories import build_org, make_nomination, open_step, submitted
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver (CI installs them)"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1280,1000",
-        "--lang=en-US",  # an English browser: the application must still answer in Vietnamese
-    ):
-        options.add_argument(flag)
-    # The driver from Debian's package: Selenium Manager must never try to download one.
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.implicitly_wait(5)
+    driver = new_browser()
     yield driver
     driver.quit()
 

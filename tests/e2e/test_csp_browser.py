@@ -1,49 +1,19 @@
 """The Content-Security-Policy in a real browser: the admin's scripts and our pages work under it, and the
 browser reports no violation."""
 
-import shutil
-
 import pytest
 from django.urls import reverse
 
 from processes.models import Campaign, Nomination
+from tests.e2e.browser import BROWSER_MARKS, new_browser
 from tests.factories import build_org, make_nomination
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver (CI installs them)"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1280,1000",
-    ):
-        options.add_argument(flag)
-    # The console, where Chromium reports every resource a policy refused.
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.implicitly_wait(5)
+    driver = new_browser(console=True)
     yield driver
     driver.quit()
 
