@@ -120,6 +120,8 @@ TEMPLATES = [
         },
     },
 ]
+# Django forms draw each field through the product's field template: required fields are marked.
+FORM_RENDERER = "processes.form_rendering.FormRenderer"
 
 # --- database -----------------------------------------------------------------------------------
 # Web, worker and beat share one SQLite file in the embedded run: WAL lets readers go on while one

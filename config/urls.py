@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic.base import RedirectView
 from django.views.i18n import set_language
 
 from processes.account_views import PasswordResetView
@@ -43,6 +46,12 @@ urlpatterns = [
     path("accounts/", include(accounts)),
     # The language switch is offered on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    # Browsers ask for /favicon.ico whatever the page links: send them to the icon the pages use.
+    path(
+        "favicon.ico",
+        login_not_required(RedirectView.as_view(url=lazy(static, str)("processes/favicon.svg"), permanent=True)),
+        name="favicon",
+    ),
     path("admin/", admin.site.urls),
     path("notifications/", include("notifications.urls")),
     path("", include("processes.urls")),

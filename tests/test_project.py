@@ -91,6 +91,8 @@ OPEN_ROUTES = {
     "accounts/password/reset/sent/",
     "accounts/password/reset/<uidb64>/<token>/",
     "accounts/password/reset/done/",
+    # A redirect to the icon (a static file), asked for by browsers on every page, the log-in page too.
+    "favicon.ico",
 }
 
 

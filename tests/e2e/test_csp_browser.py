@@ -75,10 +75,15 @@ def test_our_pages_raise_no_policy_violation(browser, live_server):
         reverse("processes:nomination-list"),
         reverse("processes:nomination-detail", args=[nomination.pk]),
         reverse("processes:inbox"),
+        reverse("processes:council"),
+        reverse("notifications:centre"),
+        reverse("processes:nomination-new"),
         reverse("password_change"),
     ):
         browser.get(live_server.url + url)
         assert browser.find_element(By.CSS_SELECTOR, "header.topbar")
     # The product's stylesheet applied (a style from a file, which the policy allows).
     assert browser.find_element(By.CSS_SELECTOR, ".topbar").value_of_css_property("border-bottom-style") == "solid"
+    # The icon in the header, a file of the site like the stylesheet, loaded.
+    assert browser.execute_script("return document.querySelector('.brand img').naturalWidth") > 0
     assert violations(browser) == []
