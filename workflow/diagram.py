@@ -82,7 +82,7 @@ def _moment(value: datetime | None) -> str:
 WIDTH = 400
 BOX_X, BOX_W = 56, 288
 LINE = 15
-WRAP = 40
+WRAP = 36  # a step's name, in bold at 12 user units: about 7 units a letter in a 268-unit box
 PAD = 10
 GAP = 30
 
@@ -126,21 +126,21 @@ def _step_lines(
     if tag:
         lines.append(("kind", tag))
     holder = _holder(step, holder_label)
-    lines += [("holder", line) for line in textwrap.wrap(holder, WRAP + 4)]
+    lines += [("holder", line) for line in textwrap.wrap(holder, WRAP + 6)]
     if step.condition:
         mark = _mark(step.condition, condition_label)
-        lines.append(("condition", _("Only when: %(mark)s") % {"mark": mark}))
+        lines += [("condition", line) for line in textwrap.wrap(_("Only when: %(mark)s") % {"mark": mark}, WRAP + 6)]
     if progress is not None:
         if progress.state == DECIDED:
             parts = ["✓ " + (progress.outcome or _("Done")), progress.who, _moment(progress.when)]
-            lines += [("progress", line) for line in textwrap.wrap(" · ".join(p for p in parts if p), WRAP + 4)]
+            lines += [("progress", line) for line in textwrap.wrap(" · ".join(p for p in parts if p), WRAP + 6)]
         elif progress.state == CURRENT:
             parts = ["▶ " + (progress.holder or _("Nobody holds it yet"))]
             if progress.due:
                 parts.append(_("due %(when)s") % {"when": _moment(progress.due)})
             if progress.overdue:
                 parts.append(_("overdue"))
-            lines += [("progress", line) for line in textwrap.wrap(" · ".join(parts), WRAP + 4)]
+            lines += [("progress", line) for line in textwrap.wrap(" · ".join(parts), WRAP + 6)]
         elif progress.state == SKIPPED:
             lines.append(("progress", _("Not taken for this case")))
     return lines
@@ -268,6 +268,8 @@ def template_svg(
             }
             if role == "name":
                 attrs["font-weight"] = "bold"
+            else:
+                attrs["font-size"] = "11"
             if role in ("kind", "condition"):
                 attrs["font-style"] = "italic"
             if role == "progress" and state is not None and state.state == CURRENT:
@@ -337,7 +339,8 @@ def template_svg(
         right = BOX_X + BOX_W
         edge = _el(svg, "g", class_="send-back-edge")
         _el(edge, "title", _("No quorum: sent back to this earlier step"))
-        start_y, end_y = from_y + from_h / 2, to_y + to_h / 2
+        # Into the lower part of the target, below a consultation badge at its middle.
+        start_y, end_y = from_y + from_h / 2, to_y + to_h - 8
         _el(
             edge,
             "path",
