@@ -11,6 +11,12 @@ def _file_name(data: dict) -> str:
     return f"“{data['name']}”" if data.get("name") else ""
 
 
+def _replaced_file(data: dict) -> str:
+    if not data.get("replaced_name"):
+        return _file_name(data)
+    return str(_("“%(old)s” replaced by “%(new)s”") % {"old": data["replaced_name"], "new": data.get("name", "")})
+
+
 def _decision_number(data: dict) -> str:
     number = data.get("decision_number")
     return str(_("decision no. %(number)s") % {"number": number}) if number else ""
@@ -59,4 +65,6 @@ PROCEEDINGS_FLAGGED = declare(
 )
 PROCEEDINGS_CLEARED = declare("processes.nomination.proceedings_cleared", _("Pending proceedings resolved"))
 FILE_UPLOADED = declare("processes.dossier.uploaded", _("File uploaded"), detail=_file_name)
+FILE_REPLACED = declare("processes.dossier.replaced", _("File replaced"), detail=_replaced_file)
+FILE_REMOVED = declare("processes.dossier.removed", _("File removed"), detail=_file_name)
 DELEGATION_CREATED = declare("processes.delegation.created", _("Delegation made"))

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from processes import errors
 from processes.actions import STEP_OPENED
 from processes.approvers import ROLE_ORDER, resolve_approvers
-from processes.choices import RULES_NEEDING_PARAM, RULES_WITHOUT_PARAM, ApproverRule, EscalationRule
+from processes.choices import RULES_NEEDING_PARAM, RULES_WITHOUT_PARAM, ApproverRule, EscalationRule, UnitKind
 from processes.models import Membership, Nomination, Objection
 from processes.selectors import nomination_of
 from processes.services.council import council_outcome
@@ -148,6 +148,20 @@ class NominationSubject:
 
     def escalation_rules(self) -> list[tuple[str, str]]:
         return list(EscalationRule.choices)
+
+    def step_marks(self) -> list[tuple[str, str]]:
+        return [
+            (COUNCIL_VOTE, str(_("the award form goes to the council's vote"))),
+            (PUBLIC_POSTING, str(_("the award form is publicly posted"))),
+        ]
+
+    def holder_label(self, *, step) -> str:
+        label = str(dict(ApproverRule.choices).get(step.approver_rule, step.approver_rule))
+        codes = [code.strip() for code in step.approver_param.removeprefix("above:").split(",") if code.strip()]
+        kinds = dict(UnitKind.choices)
+        if codes and all(code in kinds for code in codes):
+            label += ": " + ", ".join(str(kinds[code]) for code in codes)
+        return label
 
     def check_step(self, *, step) -> dict[str, str]:
         """What is wrong with a template step's rule parameters, by field (empty: nothing)."""

@@ -1,8 +1,9 @@
-"""Upload and download of dossier files. The checks live in processes.services.dossiers,
+"""Upload, download, preview, replacement and removal of dossier files. The checks live in processes.services.dossiers,
 processes.file_checks and processes.permissions."""
 
 from __future__ import annotations
 
+from csp.decorators import csp_replace
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -11,15 +12,17 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from processes import errors
+from processes.forms import errors_text
 from processes.models import DocumentType, DossierFile
 from processes.network import client_address
-from processes.permissions import can_view
+from processes.permissions import can_view, user_scope
 from processes.services import dossiers
-from processes.views import visible_nomination_or_404
+from processes.views import PREVIEWABLE_TYPES, visible_nomination_or_404
 
 
 class DossierUploadForm(forms.Form):
@@ -85,20 +88,112 @@ def _upload(request, pk, *, limit: _SizeLimit):
     return back
 
 
-@never_cache
-@require_GET
-def dossier_download(request, pk):
+def _visible_file_or_404(request, pk) -> DossierFile:
+    """The file ``pk``, for someone who may see its nomination: download and preview ask the same.
+    A file removed from the dossier (or replaced) is kept for the audit: only an administrator opens it."""
     dossier_file = get_object_or_404(
         DossierFile.objects.select_related("nomination__award_form", "nomination__nominee"), pk=pk
     )
-    if not can_view(request.user, dossier_file.nomination):
+    scope = user_scope(request.user)
+    if not can_view(request.user, dossier_file.nomination, scope=scope):
         raise Http404
+    if dossier_file.removed_at is not None and not scope.is_admin:
+        raise Http404
+    return dossier_file
+
+
+def _serve(request, dossier_file: DossierFile, *, inline: bool) -> FileResponse:
     handle = dossier_file.file.storage.open(dossier_file.file.name, "rb")
     try:
         dossiers.dossier_download_log(dossier_file=dossier_file, by=request.user, ip_address=client_address(request))
     except BaseException:
         handle.close()
         raise
-    return FileResponse(
-        handle, as_attachment=True, filename=dossier_file.original_name, content_type=dossier_file.content_type
+    response = FileResponse(
+        handle, as_attachment=not inline, filename=dossier_file.original_name, content_type=dossier_file.content_type
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@never_cache
+@require_GET
+def dossier_download(request, pk):
+    return _serve(request, _visible_file_or_404(request, pk), inline=False)
+
+
+# The case page shows a PDF in a frame of its own origin: this response alone may be framed (by the
+# site itself), where every other page refuses any frame.
+@never_cache
+@xframe_options_sameorigin
+@csp_replace({"frame-ancestors": ["'self'"]})
+@require_GET
+def dossier_preview(request, pk):
+    """The file shown in the browser (``Content-Disposition: inline``): PDFs and images only."""
+    dossier_file = _visible_file_or_404(request, pk)
+    if dossier_file.content_type not in PREVIEWABLE_TYPES:
+        raise Http404
+    return _serve(request, dossier_file, inline=True)
+
+
+class DossierRemoveForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=1000, required=False)
+
+
+class DossierReplaceForm(forms.Form):
+    file = forms.FileField(label=_("New file"))
+
+
+def _kept_file_or_404(request, pk) -> DossierFile:
+    dossier_file = _visible_file_or_404(request, pk)
+    if dossier_file.removed_at is not None:
+        raise Http404
+    return dossier_file
+
+
+@require_POST
+def dossier_remove(request, pk):
+    dossier_file = _kept_file_or_404(request, pk)
+    back = redirect("processes:nomination-detail", pk=dossier_file.nomination_id)
+    form = DossierRemoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, errors_text(form))
+        return back
+    try:
+        dossiers.dossier_remove(dossier_file=dossier_file, by=request.user, reason=form.cleaned_data["reason"])
+    except errors.PermissionDenied as error:
+        messages.error(request, str(error))
+        return back
+    messages.success(request, _("“%(name)s” has been removed from the dossier.") % {"name": dossier_file.original_name})
+    return back
+
+
+@csrf_exempt
+@require_POST
+def dossier_replace(request, pk):
+    limit = _SizeLimit(request, settings.DOSSIER_MAX_UPLOAD_BYTES)
+    request.upload_handlers.insert(0, limit)
+    return _replace(request, pk, limit=limit)
+
+
+@csrf_protect
+def _replace(request, pk, *, limit: _SizeLimit):
+    dossier_file = _kept_file_or_404(request, pk)
+    back = redirect("processes:nomination-detail", pk=dossier_file.nomination_id)
+    form = DossierReplaceForm(request.POST, request.FILES)
+    if limit.exceeded:
+        messages.error(request, str(dossiers.size_limit_error()))
+        return back
+    if not form.is_valid():
+        messages.error(request, errors_text(form))
+        return back
+    try:
+        new = dossiers.dossier_replace(dossier_file=dossier_file, by=request.user, upload=form.cleaned_data["file"])
+    except (errors.UploadRejected, errors.PermissionDenied) as error:
+        messages.error(request, str(error))
+        return back
+    messages.success(
+        request,
+        _("“%(old)s” has been replaced by “%(new)s”.") % {"old": dossier_file.original_name, "new": new.original_name},
+    )
+    return back

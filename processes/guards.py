@@ -35,7 +35,7 @@ def guard(message):
 
 
 def _uploaded_codes(nomination) -> set[str]:
-    return set(nomination.files.values_list("document_type__code", flat=True))
+    return set(nomination.files.kept().values_list("document_type__code", flat=True))
 
 
 def _missing_documents(nomination) -> list[str]:
@@ -46,7 +46,7 @@ def _missing_documents(nomination) -> list[str]:
 
 @guard(_("The achievement report has not been uploaded."))
 def has_achievement_report(nomination) -> bool:
-    return nomination.files.filter(document_type__code=ACHIEVEMENT_REPORT).exists()
+    return nomination.files.kept().filter(document_type__code=ACHIEVEMENT_REPORT).exists()
 
 
 def _required_documents_present(nomination) -> bool:

@@ -4,6 +4,7 @@ from processes import (
     converters,  # noqa: F401  (registers <id:…>)
     council_views,
     dossier_views,
+    route_views,
     views,
 )
 
@@ -29,4 +30,8 @@ urlpatterns = [
     path("consultations/<id:pk>/", council_views.consultation_detail, name="consultation"),
     path("nominations/<id:pk>/files/", dossier_views.dossier_upload, name="dossier-upload"),
     path("files/<id:pk>/download/", dossier_views.dossier_download, name="dossier-download"),
+    path("nominations/<id:pk>/route.bpmn", route_views.nomination_route_bpmn, name="nomination-route-bpmn"),
+    path("files/<id:pk>/preview/", dossier_views.dossier_preview, name="dossier-preview"),
+    path("files/<id:pk>/remove/", dossier_views.dossier_remove, name="dossier-remove"),
+    path("files/<id:pk>/replace/", dossier_views.dossier_replace, name="dossier-replace"),
 ]

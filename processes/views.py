@@ -35,6 +35,7 @@ from processes.permissions import C, can_edit, can_view, capacities, user_scope
 from processes.selectors import (
     approval_steps,
     available_actions,
+    case_route,
     case_warnings,
     consultations_for,
     decision_message,
@@ -54,6 +55,9 @@ from processes.services import (
 from workflow.errors import WorkflowError
 from workflow.models import ApprovalTask
 from workflow.voting import open_ballots
+
+#: Dossier files a browser shows by itself (``dossier_views.dossier_preview`` serves them inline).
+PREVIEWABLE_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 
 ACTION_LABELS = {
     "start_cultivation": _("Start cultivation"),
@@ -148,11 +152,13 @@ def _render_detail(request, nomination, scope, *, edit_form=None, posted=None, s
             "posted": posted or {},
             "timeline": nomination_timeline(nomination),
             "milestones": nomination.milestones.all(),
-            "files": nomination.files.select_related("document_type", "uploaded_by"),
+            "files": nomination.files.kept().select_related("document_type", "uploaded_by"),
             "document_types": DocumentType.objects.all(),
+            "previewable": PREVIEWABLE_TYPES,
             "can_edit": editable,
             "edit_form": edit_form if editable else None,
             "warnings": case_warnings(user=request.user, nomination=nomination, scope=scope),
+            "route": case_route(nomination=nomination),
         },
         status=status,
     )

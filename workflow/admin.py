@@ -7,12 +7,14 @@ True, so the permission methods below return False instead of asking it).
 
 from django import forms
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.http import Http404
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from workflow.diagram import bpmn_response
 from workflow.models import (
     ApprovalProcess,
     ApprovalTask,
@@ -222,10 +224,37 @@ class TemplateVersionAdmin(admin.ModelAdmin):
     list_display = ("template", "number", "status", "effective_from", "published_at", "published_by")
     list_filter = ("status", "template")
     list_select_related = ("template", "published_by")
-    fields = ("template", "number", "status", "effective_from", "note", "published_at", "published_by")
-    readonly_fields = ("template", "number", "status", "published_at", "published_by")
+    fields = ("template", "number", "status", "effective_from", "note", "published_at", "published_by", "bpmn")
+    readonly_fields = ("template", "number", "status", "published_at", "published_by", "bpmn")
     inlines = (TemplateStepInline,)
     actions = ("publish", "new_draft")
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/bpmn/",
+                self.admin_site.admin_view(self.bpmn_view),
+                name="workflow_templateversion_bpmn",
+            ),
+            *super().get_urls(),
+        ]
+
+    def bpmn_view(self, request, object_id):
+        """The version as BPMN 2.0 XML, for whoever may see it here."""
+        version = self.get_object(request, object_id) if object_id.isascii() and object_id.isdigit() else None
+        if version is None or not self.has_view_permission(request, version):
+            raise Http404
+        return bpmn_response(version)
+
+    @admin.display(description=_("for other tools"))
+    def bpmn(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        return format_html(
+            '<a href="{}" download>{}</a>',
+            reverse("admin:workflow_templateversion_bpmn", args=[obj.pk]),
+            _("Download as BPMN 2.0 (XML)"),
+        )
 
     def has_add_permission(self, request):
         return False

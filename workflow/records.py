@@ -139,10 +139,15 @@ def next_position(process: ApprovalProcess, after: int | None) -> int | None:
 
 def previous_group_position(process: ApprovalProcess, before: int) -> int | None:
     """The nearest earlier decision step held by a group: where a vote without quorum sends a case back."""
+    return send_back_target(version_steps(process.version), before)
+
+
+def send_back_target(steps, before: int) -> int | None:
+    """Among ``steps``, the position of the nearest decision step before ``before`` held by a group."""
     groups = subject_adapter().group_rules()
     earlier = [
         step.position
-        for step in version_steps(process.version)
+        for step in steps
         if step.position < before and kind_of(step).takes_cases_back and step.approver_rule in groups
     ]
     return max(earlier, default=None)

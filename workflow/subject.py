@@ -60,6 +60,12 @@ class Subject(Protocol):
     def check_step(self, *, step) -> dict[str, str]:
         """What is wrong with a template step's rule parameters, by field name (empty: nothing)."""
 
+    def step_marks(self) -> list[tuple[str, str]]:
+        """The marks a template step's ``condition`` may name, as (value, label)."""
+
+    def holder_label(self, *, step) -> str:
+        """Who holds a template step, for people: its rule and the level its parameter names."""
+
     # -- public posting ------------------------------------------------------------------------------
     def posting_days(self, *, process) -> int:
         """How many working days the case is publicly posted (0: the step's own deadline)."""

@@ -42,7 +42,16 @@ def _dossier_path(instance, filename):
     return f"{instance.nomination_id}/{uuid.uuid4().hex}.{instance.extension}"
 
 
+class DossierFileQuerySet(models.QuerySet):
+    def kept(self):
+        """The files of the dossier now: not removed (nor replaced)."""
+        return self.filter(removed_at__isnull=True)
+
+
 class DossierFile(models.Model):
+    """A file of a nomination's dossier. Removing or replacing one keeps its row and its stored file
+    for the audit (``removed_at``); the case shows only the files kept."""
+
     nomination = models.ForeignKey(
         Nomination, on_delete=models.PROTECT, related_name="files", verbose_name=_("nomination")
     )
@@ -57,6 +66,25 @@ class DossierFile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("removed by"),
+    )
+    replaced_by = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaces",
+        verbose_name=_("replaced by"),
+    )
+
+    objects = DossierFileQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("dossier file")

@@ -12,6 +12,7 @@ from processes.selectors.cases import (
     nomination_timeline,
     parse_cursor,
 )
+from processes.selectors.route import CaseRoute, case_route
 from processes.selectors.steps import (
     OpenStep,
     ReassignOption,
@@ -27,6 +28,7 @@ __all__ = [
     "PAGE_SIZE",
     "STEP_DECISIONS",
     "AvailableAction",
+    "CaseRoute",
     "InboxPage",
     "OpenStep",
     "Page",
@@ -34,6 +36,7 @@ __all__ = [
     "approval_steps",
     "available_actions",
     "case_labels",
+    "case_route",
     "case_warnings",
     "consultations_for",
     "decision_message",

@@ -34,6 +34,7 @@ from processes.services.decisions import (
     step_reassign,
 )
 from processes.services.delegations import delegation_check, delegation_create
+from processes.services.dossiers import dossier_remove, dossier_replace, dossier_upload
 from processes.services.nominations import (
     AUDIT_VERBS,
     EDITABLE_FIELDS,
@@ -71,6 +72,9 @@ __all__ = [
     "decisions_offered",
     "delegation_check",
     "delegation_create",
+    "dossier_remove",
+    "dossier_replace",
+    "dossier_upload",
     "may_answer",
     "may_open_session",
     "may_reassign",
