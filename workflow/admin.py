@@ -1,4 +1,6 @@
 """The audit log in the admin: for reading only, whoever asks. The calendar overrides: edited here.
+Process templates: drafted, edited from lists, compared with the published version and published
+after a confirmation (the domain's admin, ``processes.admin.templates``, adds its vocabularies).
 
 Entries are written by ``workflow.audit.audit_append`` and nowhere else; the admin must not become
 a second way to add, edit or delete them, not even for a superuser (whose ``has_perm`` is always

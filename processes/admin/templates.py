@@ -88,12 +88,14 @@ class StepForm(TemplateStepForm):
         queryset=OrganisationUnit.objects.order_by("name"),
         to_field_name="code",
         required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
     )
     escalation_units = UnitChoiceField(
         label=_("units told of an overdue step"),
         queryset=OrganisationUnit.objects.order_by("name"),
         to_field_name="code",
         required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
         help_text=_("For the escalation “every member of the given unit(s)”."),
     )
 
