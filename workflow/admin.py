@@ -1,20 +1,31 @@
 """The audit log in the admin: for reading only, whoever asks. The calendar overrides: edited here.
+Process templates: drafted, edited from lists, compared with the published version and published
+after a confirmation (the domain's admin, ``processes.admin.templates``, adds its vocabularies).
 
 Entries are written by ``workflow.audit.audit_append`` and nowhere else; the admin must not become
 a second way to add, edit or delete them, not even for a superuser (whose ``has_perm`` is always
 True, so the permission methods below return False instead of asking it).
 """
 
+import re
+import unicodedata
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from workflow.diagram import bpmn_response
+from workflow.diagram import bpmn_response, template_svg
 from workflow.models import (
     ApprovalProcess,
     ApprovalTask,
@@ -36,6 +47,7 @@ from workflow.process_templates import (
     template_publish,
     template_version_for,
 )
+from workflow.template_diff import StepChange, step_changes
 
 
 class IntegerKeyAdminMixin:
@@ -132,32 +144,110 @@ class CalendarOverrideAdmin(admin.ModelAdmin):
 # --- process templates ------------------------------------------------------------------------
 
 
+class DayListField(forms.Field):
+    """Whole numbers of working days typed as "2, 1", kept as the list ``[2, 1]`` (largest first)."""
+
+    widget = forms.TextInput
+    default_error_messages = {
+        "invalid": _("Type whole numbers of working days separated by commas, for example “2, 1”."),
+    }
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return ", ".join(str(day) for day in value)
+        return value
+
+    def to_python(self, value):
+        if isinstance(value, list):
+            return value
+        parts = [part for part in re.split(r"[,;\s]+", (value or "").strip()) if part]
+        # ASCII digits only: "²".isdigit() is true, and int() refuses it.
+        if not all(re.fullmatch(r"[0-9]{1,3}", part) for part in parts):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return sorted({int(part) for part in parts}, reverse=True)
+
+
+def code_from_name(name: str) -> str:
+    """A step code made from its Vietnamese name: "Thẩm định hồ sơ" → ``tham_dinh_ho_so``."""
+    text = name.replace("đ", "d").replace("Đ", "D")
+    text = "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char))
+    return slugify(text).replace("-", "_")[:40].strip("_") or "step"
+
+
 class TemplateStepForm(forms.ModelForm):
+    """A step picked from lists: the rules, the kind and the escalation are choices with their
+    labels, the actions are boxes to tick, reminders are day numbers, the code is made from the name."""
+
     actions = forms.MultipleChoiceField(
-        label=_("allowed actions"), choices=StepAction.choices, widget=forms.CheckboxSelectMultiple
+        label=_("allowed actions"),
+        choices=[(value, label) for value, label in StepAction.choices if value != StepAction.SEND_BACK],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    reminder_offsets = DayListField(
+        label=_("reminders (working days before the deadline)"),
+        required=False,
+        help_text=_("Day numbers separated by commas, e.g. “2, 1”: a reminder 2 and 1 working days before."),
     )
 
     class Meta:
         model = TemplateStep
         fields = STEP_FIELDS
+        labels = {"code": _("step code")}
+        help_texts = {"code": _("Left blank, it is made from the name. Versions compare steps by their code.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].required = False
+        self.fields["deadline_working_days"].widget.attrs["min"] = 1
 
     def clean_actions(self):
         # Stored in a fixed order, whatever order the boxes were ticked in.
         chosen = set(self.cleaned_data["actions"])
         return [action for action in StepAction.values if action in chosen]
 
+    def clean(self):
+        data = super().clean()
+        if not data.get("code") and data.get("name"):
+            data["code"] = self.unique_code(code_from_name(data["name"]))
+        return data
+
+    def unique_code(self, code: str) -> str:
+        version_id = self.instance.version_id
+        if version_id is None:
+            return code
+        taken = set(
+            TemplateStep.objects.filter(version_id=version_id)
+            .exclude(pk=self.instance.pk)
+            .values_list("code", flat=True)
+        )
+        candidate, number = code, 2
+        while candidate in taken:
+            candidate, number = f"{code[:36]}_{number}", number + 1
+        return candidate
+
 
 def _is_published(version) -> bool:
     return version is not None and version.status == TemplateVersion.Status.PUBLISHED
 
 
-class TemplateStepInline(admin.TabularInline):
-    """Editable while the version is a draft; a published version's steps are shown, never changed."""
+class TemplateStepInline(admin.StackedInline):
+    """Editable while the version is a draft; a published version's steps are shown, never changed.
+    Stacked, each step in a few labelled groups, so that a step reads in full at 1,280 px."""
 
     model = TemplateStep
     form = TemplateStepForm
     extra = 0
     ordering = ("position",)
+    classes = ("template-steps",)
+    fieldsets = (
+        (None, {"fields": (("position", "name", "code"), ("kind", "condition"))}),
+        (_("Who decides"), {"fields": (("approver_rule", "approver_param"),)}),
+        (_("What they may decide"), {"fields": ("actions",)}),
+        (
+            _("Deadline, reminders and escalation"),
+            {"fields": (("deadline_working_days", "reminder_offsets"), ("escalation_rule", "escalation_param"))},
+        ),
+    )
 
     def has_add_permission(self, request, obj=None):
         return obj is not None and not _is_published(obj) and super().has_add_permission(request, obj)
@@ -194,9 +284,9 @@ def _draft_message(modeladmin, request, drafts):
 
 @admin.register(ProcessTemplate)
 class ProcessTemplateAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "version_in_force")
+    list_display = ("name", "version_in_force", "code")
     search_fields = ("code", "name")
-    fields = ("code", "name")
+    fields = ("name", "code")
     inlines = (TemplateVersionInline,)
     actions = ("new_draft",)
 
@@ -216,10 +306,22 @@ class ProcessTemplateAdmin(admin.ModelAdmin):
         _draft_message(self, request, [template_draft(template=template, by=request.user) for template in queryset])
 
 
+@dataclass
+class PublishItem:
+    """One draft on the publish confirmation: what it changes, and whether it can be published."""
+
+    version: TemplateVersion
+    published: TemplateVersion | None
+    changes: list[StepChange]
+    diagram_svg: str = ""
+    problem: str = ""
+
+
 @admin.register(TemplateVersion)
 class TemplateVersionAdmin(admin.ModelAdmin):
     """A version is made by the “new draft” action and frozen by “publish”; until then its steps
-    and its effective date are edited here. Publishing takes the effective date from the draft."""
+    and its effective date are edited here. Publishing shows what the draft changes against the
+    version now published and asks for a confirmation; it takes the effective date from the draft."""
 
     list_display = ("template", "number", "status", "effective_from", "published_at", "published_by")
     list_filter = ("status", "template")
@@ -228,16 +330,11 @@ class TemplateVersionAdmin(admin.ModelAdmin):
     readonly_fields = ("template", "number", "status", "published_at", "published_by", "bpmn")
     inlines = (TemplateStepInline,)
     actions = ("publish", "new_draft")
+    change_form_template = "admin/workflow/templateversion/change_form.html"
+    publish_template = "admin/workflow/templateversion/publish_confirmation.html"
 
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/bpmn/",
-                self.admin_site.admin_view(self.bpmn_view),
-                name="workflow_templateversion_bpmn",
-            ),
-            *super().get_urls(),
-        ]
+    class Media:
+        css = {"all": ("workflow/template_editor.css",)}
 
     def bpmn_view(self, request, object_id):
         """The version as BPMN 2.0 XML, for whoever may see it here."""
@@ -271,9 +368,89 @@ class TemplateVersionAdmin(admin.ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
+    def get_urls(self):
+        publish = path(
+            "<path:object_id>/publish/",
+            self.admin_site.admin_view(self.publish_view),
+            name="workflow_templateversion_publish",
+        )
+        bpmn = path(
+            "<path:object_id>/bpmn/",
+            self.admin_site.admin_view(self.bpmn_view),
+            name="workflow_templateversion_bpmn",
+        )
+        return [publish, bpmn, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The version's page, with its route drawn below the steps (as saved, steps in order)."""
+        version = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if version is not None:
+            # The diagram module escapes every name it draws.
+            extra["diagram_svg"] = mark_safe(template_svg(version))  # noqa: S308
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def publish_view(self, request, object_id):
+        """The confirmation page of one draft, reached from its change page."""
+        version = self.get_object(request, object_id)
+        if version is None:
+            raise Http404(_("No such template version."))
+        if not self.has_change_permission(request, version):
+            raise PermissionDenied
+        return self.publish_confirmation(request, [version])
+
+    # -- how a step's values read, in the diff ----------------------------------------------------
+
+    def step_value(self, step: TemplateStep, name: str) -> str:
+        """A step's field as the administrator reads it: labels, never codes (the domain's admin
+        names its rule parameters)."""
+        value = getattr(step, name)
+        if name == "actions":
+            labels = dict(StepAction.choices)
+            return ", ".join(str(labels.get(action, action)) for action in value)
+        if name == "reminder_offsets":
+            return ", ".join(str(day) for day in value) or "—"
+        if TemplateStep._meta.get_field(name).choices:
+            return str(getattr(step, f"get_{name}_display")())
+        return "—" if value in ("", None) else str(value)
+
+    # -- publishing -------------------------------------------------------------------------------
+
+    def publish_item(self, version: TemplateVersion) -> PublishItem:
+        published = (
+            version.template.versions.filter(status=TemplateVersion.Status.PUBLISHED).order_by("-number").first()
+        )
+        before = list(published.steps.order_by("position")) if published is not None else []
+        changes = step_changes(before=before, after=version.steps.order_by("position"), describe=self.step_value)
+        item = PublishItem(version=version, published=published, changes=changes)
+        if version.status != TemplateVersion.Status.DRAFT:
+            item.problem = _("Already published.")
+        elif version.effective_from is None:
+            item.problem = _("Enter the date it applies from (effective from) on the draft, then publish.")
+        else:
+            # The diagram module escapes every name it draws.
+            item.diagram_svg = mark_safe(template_svg(version))  # noqa: S308
+        return item
+
+    def publish_confirmation(self, request, versions):
+        items = [self.publish_item(version) for version in versions]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Publish a template version?"),
+            "opts": self.opts,
+            "items": items,
+            "ready": [item for item in items if not item.problem],
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "changelist_url": reverse("admin:workflow_templateversion_changelist"),
+        }
+        return TemplateResponse(request, self.publish_template, context)
+
     @admin.action(description=_("Publish (from each draft's effective date)"), permissions=["change"])
     def publish(self, request, queryset):
-        for version in queryset.select_related("template").order_by("template_id", "number"):
+        versions = queryset.select_related("template").order_by("template_id", "number")
+        if request.POST.get("confirmed") != "yes":
+            return self.publish_confirmation(request, list(versions))
+        for version in versions:
             if version.effective_from is None:
                 self.message_user(
                     request,
@@ -290,9 +467,10 @@ class TemplateVersionAdmin(admin.ModelAdmin):
                 self.message_user(
                     request,
                     _("%(version)s is published; new cases from %(date)s use it.")
-                    % {"version": published, "date": published.effective_from.isoformat()},
+                    % {"version": published, "date": date_format(published.effective_from, "SHORT_DATE_FORMAT")},
                     messages.SUCCESS,
                 )
+        return None
 
     @admin.action(description=_("Make a new draft of these templates"), permissions=["change"])
     def new_draft(self, request, queryset):

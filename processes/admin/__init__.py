@@ -11,7 +11,17 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 # Imported for their registrations.
-from processes.admin import chains, nominations, nominees, organisation, posting, reference, users  # noqa: F401
+from processes.admin import (  # noqa: F401
+    chains,
+    nominations,
+    nominees,
+    organisation,
+    posting,
+    reference,
+    templates,
+    third_party,
+    users,
+)
 
 admin.site.site_header = _("Emulation and commendation: administration")
 admin.site.site_title = _("Emulation and commendation")

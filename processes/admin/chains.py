@@ -19,7 +19,7 @@ class ChainAssignmentAdmin(admin.ModelAdmin):
     list_display = ("award_form", "procedure", "template")
     list_filter = ("procedure", "template")
     list_select_related = ("award_form", "template")
-    search_fields = ("award_form__code", "award_form__name", "template__code")
+    search_fields = ("award_form__code", "award_form__name", "template__code", "template__name")
     autocomplete_fields = ("award_form",)
     fields = ("award_form", "procedure", "template")
 

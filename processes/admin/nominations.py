@@ -69,7 +69,7 @@ class ReasonForm(forms.Form):
 @admin.register(Nomination)
 class NominationAdmin(ServiceFormMixin, admin.ModelAdmin):
     form = NominationForm
-    list_display = ("id", "nominee", "form_code", "campaign", "unit", "procedure", "stage", "updated_at")
+    list_display = ("id", "nominee", "award_form", "campaign", "unit", "procedure", "stage", "updated_at")
     list_display_links = ("id", "nominee")
     list_filter = ("stage", "procedure", "campaign", "award_form", "unit__kind")
     list_select_related = ("nominee", "award_form", "campaign", "unit")
@@ -99,10 +99,6 @@ class NominationAdmin(ServiceFormMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # The audit trail outlives nothing it describes: a case ends by withdrawal or rejection.
         return False
-
-    @admin.display(description=_("award form"), ordering="award_form__code")
-    def form_code(self, nomination):
-        return nomination.award_form.code
 
     @admin.display(description=_("history"))
     def audit_trail(self, nomination):

@@ -85,7 +85,7 @@ def _save_membership(form, *, unit=None) -> Membership:
 
 @admin.register(OrganisationUnit)
 class OrganisationUnitAdmin(ServiceFormMixin, admin.ModelAdmin):
-    list_display = ("code", "name", "kind", "current_parent", "remote_or_island")
+    list_display = ("name", "kind", "current_parent", "remote_or_island", "code")
     list_filter = ("kind", "remote_or_island")
     search_fields = ("code", "name")
     inlines = (ParentLinkInline, MembershipInline)

@@ -21,7 +21,6 @@ class EligibilityRuleInline(admin.StackedInline):
 @admin.register(AwardForm)
 class AwardFormAdmin(admin.ModelAdmin):
     list_display = (
-        "code",
         "name",
         "decision_level",
         "for_individual",
@@ -30,6 +29,7 @@ class AwardFormAdmin(admin.ModelAdmin):
         "council_vote",
         "public_posting_working_days",
         "is_active",
+        "code",
     )
     list_filter = ("decision_level", "council_vote", "is_active")
     search_fields = ("code", "name", "name_en")
@@ -59,7 +59,7 @@ class EligibilityRuleAdmin(admin.ModelAdmin):
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "kind", "launching_unit", "period_start", "period_end", "submission_deadline")
+    list_display = ("name", "kind", "launching_unit", "period_start", "period_end", "submission_deadline", "code")
     list_filter = ("kind",)
     list_select_related = ("launching_unit",)
     search_fields = ("code", "name")

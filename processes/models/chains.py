@@ -44,4 +44,4 @@ class ChainAssignment(models.Model):
 
     def __str__(self):
         procedure = self.get_procedure_display() if self.procedure else _("any procedure")
-        return f"{self.award_form.code} / {procedure} → {self.template}"
+        return f"{self.award_form} / {procedure} → {self.template}"

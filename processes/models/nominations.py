@@ -64,7 +64,7 @@ class Nomination(ConcurrentTransitionMixin, models.Model):
         ]
 
     def __str__(self):
-        return f"#{self.pk} {self.nominee} — {self.award_form.code}"
+        return f"#{self.pk} {self.nominee} — {self.award_form}"
 
     @property
     def is_simplified(self) -> bool:

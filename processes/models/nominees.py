@@ -110,4 +110,4 @@ class PriorAward(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.award_form.code} {self.year}"
+        return f"{self.award_form} {self.year}"

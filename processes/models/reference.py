@@ -91,7 +91,7 @@ class RequiredDocument(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.award_form.code}: {self.document_type}"
+        return f"{self.award_form}: {self.document_type}"
 
 
 class EligibilityRule(models.Model):
@@ -133,7 +133,7 @@ class EligibilityRule(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.award_form.code}: {self.get_kind_display()}"
+        return f"{self.award_form}: {self.get_kind_display()}"
 
     def clean(self):
         if self.kind == self.Kind.PRIOR_AWARD_STREAK and self.enforcement != self.Enforcement.OFF:

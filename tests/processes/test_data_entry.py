@@ -111,17 +111,19 @@ def test_a_month_first_date_in_the_admin_is_an_error_not_a_date(org, language):
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.urls("tests.processes.clocked_admin_urls")
 def test_a_date_and_time_typed_in_the_admin_is_day_first(org, language):
     client = _client(org.admin, language)
+    add_url = reverse("admin:django_celery_beat_clockedschedule_add", current_app="clocked")
     # The schedule's page also lists the tasks using it (an inline, empty here).
-    inline = client.get(_url(ClockedSchedule, "add")).context["inline_admin_formsets"][0].formset.prefix
+    inline = client.get(add_url).context["inline_admin_formsets"][0].formset.prefix
     empty_inline = {f"{inline}-TOTAL_FORMS": "0", f"{inline}-INITIAL_FORMS": "0"}
     data = {"clocked_time_0": "05/12/2026", "clocked_time_1": "14:30", **empty_inline}
-    response = client.post(_url(ClockedSchedule, "add"), data)
+    response = client.post(add_url, data)
     assert response.status_code == 302, _form_errors(response)
     clocked = timezone.localtime(ClockedSchedule.objects.get().clocked_time)
     assert (clocked.date(), clocked.hour, clocked.minute) == (date(2026, 12, 5), 14, 30)
-    response = client.post(_url(ClockedSchedule, "add"), {**data, "clocked_time_0": "12/31/2026"})
+    response = client.post(add_url, {**data, "clocked_time_0": "12/31/2026"})
     assert response.status_code == 200
     assert list(_form_errors(response)) == ["clocked_time"]
     assert ClockedSchedule.objects.count() == 1

@@ -218,9 +218,12 @@ def test_a_rerun_adds_back_only_what_is_missing_and_names_it():
     assert labels == {
         "processes.DocumentType": ["Văn bản hiệp y của cơ quan liên quan"],
         "processes.AwardForm": ["Tập thể lao động tiên tiến"],
-        "processes.RequiredDocument": ["TTLDTT: Biên bản họp Hội đồng", "TTLDTT: Báo cáo thành tích"],
+        "processes.RequiredDocument": [
+            "Tập thể lao động tiên tiến: Biên bản họp Hội đồng",
+            "Tập thể lao động tiên tiến: Báo cáo thành tích",
+        ],
         "processes.ChainAssignment": [
-            "TTLDTT / any procedure → Khen thưởng cấp sở",
+            "Tập thể lao động tiên tiến / any procedure → Khen thưởng cấp sở",
         ],
     }
     after = _counts()
@@ -241,10 +244,10 @@ def test_the_command_names_what_it_added():
         "  Award forms (1):",
         "    TTLDTT: Tập thể lao động tiên tiến",
         "  Required documents (2):",
-        "    TTLDTT: Báo cáo thành tích",
-        "    TTLDTT: Biên bản họp Hội đồng Thi đua - Khen thưởng",
+        "    Tập thể lao động tiên tiến: Báo cáo thành tích",
+        "    Tập thể lao động tiên tiến: Biên bản họp Hội đồng Thi đua - Khen thưởng",
         "  Chain assignments (1):",
-        "    TTLDTT / any procedure → Khen thưởng cấp sở, cấp huyện (cấp xã từ 01/7/2025)",
+        "    Tập thể lao động tiên tiến / any procedure → Khen thưởng cấp sở, cấp huyện (cấp xã từ 01/7/2025)",
     ]
 
 

@@ -198,12 +198,10 @@ def _step_formset(version, *, deadline):
             "steps-0-name": step.name,
             "steps-0-kind": step.kind,
             "steps-0-approver_rule": step.approver_rule,
-            "steps-0-approver_param": step.approver_param,
             "steps-0-actions": ["approve", "reject"],
             "steps-0-deadline_working_days": str(deadline),
-            "steps-0-reminder_offsets": "[1]",
+            "steps-0-reminder_offsets": "1",
             "steps-0-escalation_rule": "parent_head",
-            "steps-0-escalation_param": "",
         }
     )
     return data
@@ -253,7 +251,7 @@ def test_the_admin_actions_make_a_draft_and_publish_it_from_its_effective_date(t
     assert draft.status == "draft"  # no effective date yet: refused with a message
 
     TemplateVersion.objects.filter(pk=draft.pk).update(effective_from=date(2025, 7, 1))
-    admin_client.post(versions_url, {"action": "publish", "_selected_action": [draft.pk]})
+    admin_client.post(versions_url, {"action": "publish", "_selected_action": [draft.pk], "confirmed": "yes"})
     draft.refresh_from_db()
     assert (draft.status, draft.published_by) == ("published", admin_user)
     assert template_version_for(template=template, on=date(2025, 7, 1)) == draft

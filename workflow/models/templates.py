@@ -148,7 +148,9 @@ class TemplateStep(models.Model):
     version = models.ForeignKey(
         TemplateVersion, on_delete=models.CASCADE, related_name="steps", verbose_name=_("template version")
     )
-    position = models.PositiveSmallIntegerField(_("position"))
+    position = models.PositiveSmallIntegerField(
+        _("order"), help_text=_("Steps are taken in this order, smallest first.")
+    )
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=255)
     kind = models.CharField(_("kind"), max_length=10, choices=StepKind.choices, default=StepKind.DECISION)
