@@ -116,6 +116,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "notifications.context_processors.unread",
+                "processes.context_processors.my_work",
             ],
         },
     },
@@ -183,7 +184,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "processes:nomination-list"
+LOGIN_REDIRECT_URL = "processes:my-work"
 LOGOUT_REDIRECT_URL = "login"
 
 # Log-in throttling (django-axes, counted in the database). An office shares one NAT address: a typo

@@ -6,11 +6,14 @@ from processes import (
     dossier_views,
     route_views,
     views,
+    work_views,
 )
 
 app_name = "processes"
 urlpatterns = [
-    path("", views.nomination_list, name="nomination-list"),
+    path("", work_views.my_work_view, name="my-work"),
+    path("my-work/approve/", work_views.bulk_approve, name="my-work-approve"),
+    path("cases/", views.nomination_list, name="nomination-list"),
     path("nominations/new/", views.nomination_new, name="nomination-new"),
     path("nominees/new/", views.nominee_new, name="nominee-new"),
     path("nominations/<id:pk>/", views.nomination_detail, name="nomination-detail"),

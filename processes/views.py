@@ -234,7 +234,7 @@ def step_decide(request, pk, task_id):
     messages.success(request, decision_message(nomination=updated, task=task, action=data["action"]))
     if can_view(request.user, updated):
         return redirect("processes:nomination-detail", pk=nomination.pk)
-    return redirect("processes:inbox")
+    return redirect("processes:my-work")
 
 
 @require_POST

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from processes.models import (
     Consultation,
@@ -51,15 +51,15 @@ def case_labels(processes) -> dict[int, str]:
     }
 
 
+def consultations_open_for(scope) -> QuerySet[Consultation]:
+    """The open consultations of the agencies where ``scope`` is head, deputy or secretary."""
+    units = [unit_id for unit_id, roles in scope.roles.items() if roles & set(STAFF_ROLES)]
+    return Consultation.objects.filter(agency_id__in=units, answered_at__isnull=True)
+
+
 def consultations_for(user) -> list[Consultation]:
     """Open consultations this user's agencies must answer (for the inbox)."""
-    scope = user_scope(user)
-    units = [unit_id for unit_id, roles in scope.roles.items() if roles & set(STAFF_ROLES)]
-    return list(
-        Consultation.objects.filter(agency_id__in=units, answered_at__isnull=True)
-        .select_related("nomination__nominee")
-        .order_by("due_at")[:50]
-    )
+    return list(consultations_open_for(user_scope(user)).select_related("nomination__nominee").order_by("due_at")[:50])
 
 
 def sessions_visible_to(user, *, scope=None):

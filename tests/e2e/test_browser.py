@@ -32,8 +32,8 @@ def _log_in(browser, live_server, username):
     browser.find_element(By.NAME, "username").send_keys(username)
     browser.find_element(By.NAME, "password").send_keys("pw")
     browser.find_element(By.CSS_SELECTOR, "form[action='/accounts/login/'] button[type=submit]").click()
-    list_url = live_server.url + reverse("processes:nomination-list")
-    _wait_for(browser, lambda driver: driver.current_url == list_url)
+    landing = live_server.url + reverse("processes:my-work")
+    _wait_for(browser, lambda driver: driver.current_url == landing)
 
 
 def test_a_unit_head_starts_cultivation_in_a_real_browser(browser, live_server):
@@ -59,7 +59,7 @@ def test_the_language_switch_shows_english_and_remembers_it(browser, live_server
     _log_in(browser, live_server, "hospital_secretary")
     browser.find_element(By.CSS_SELECTOR, "button[name=language][value=en]").click()
     _wait_for(browser, lambda driver: driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Nominations"
+    assert browser.find_element(By.TAG_NAME, "h1").text == "My work"
     browser.get(live_server.url + reverse("processes:nomination-list"))
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
 
@@ -70,7 +70,7 @@ def test_a_unit_head_approves_the_open_step_in_a_real_browser(browser, live_serv
     org = build_org()
     nomination = submitted(org)
     _log_in(browser, live_server, "hospital_head")
-    browser.find_element(By.LINK_TEXT, "Việc cần xử lý").click()
+    browser.find_element(By.PARTIAL_LINK_TEXT, "Việc của tôi").click()
     browser.find_element(By.LINK_TEXT, nomination.nominee.name).click()
     browser.find_element(By.CSS_SELECTOR, "form.decide input[name=action][value=approve]").click()
     browser.find_element(By.XPATH, "//button[normalize-space()='Ghi nhận ý kiến']").click()
