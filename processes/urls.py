@@ -1,15 +1,20 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from processes import (
     converters,  # noqa: F401  (registers <id:…>)
     council_views,
     dossier_views,
+    tracker_views,
     views,
 )
 
 app_name = "processes"
 urlpatterns = [
-    path("", views.nomination_list, name="nomination-list"),
+    path("cases/", tracker_views.tracker, name="nomination-list"),
+    path("cases/export/", tracker_views.tracker_export, name="tracker-export"),
+    path("cases/exports/<id:pk>/", tracker_views.export_progress, name="export-progress"),
+    path("cases/exports/<id:pk>/download/", tracker_views.export_download, name="export-download"),
     path("nominations/new/", views.nomination_new, name="nomination-new"),
     path("nominees/new/", views.nominee_new, name="nominee-new"),
     path("nominations/<id:pk>/", views.nomination_detail, name="nomination-detail"),
@@ -29,4 +34,6 @@ urlpatterns = [
     path("consultations/<id:pk>/", council_views.consultation_detail, name="consultation"),
     path("nominations/<id:pk>/files/", dossier_views.dossier_upload, name="dossier-upload"),
     path("files/<id:pk>/download/", dossier_views.dossier_download, name="dossier-download"),
+    # Until "My work" takes the home page (issue 11), it shows the case tracker.
+    path("", RedirectView.as_view(pattern_name="processes:nomination-list"), name="home"),
 ]
