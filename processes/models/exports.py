@@ -13,7 +13,7 @@ class ExportJob(models.Model):
         PENDING = "pending", _("Waiting to start")
         RUNNING = "running", _("Being written")
         DONE = "done", _("Ready")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", _("Could not be written")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("requested by")
