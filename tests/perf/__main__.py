@@ -195,8 +195,8 @@ def measure(args, database, scratch: Path, started: datetime, command: str) -> i
     # --- the case tracker ---------------------------------------------------------------------------
     say(f"tracker: at least {args.tracker_nominations:,} nominations")
     report.tracker_built = tracker.build(org, nominations=args.tracker_nominations, say=say)
-    tracker.check(org.board_officer)
-    for name, query in (("search", {"q": tracker.SEARCH}), ("filtered", tracker.FILTERS)):
+    tracker.check(org, org.board_officer)
+    for name, query in (("search", {"q": tracker.SEARCH}), ("filtered", tracker.filters(org))):
         timing = tracker.measure(org.board_officer, query, calls=args.tracker_calls)
         report.tracker[name] = timing
         say(

@@ -80,7 +80,7 @@ class Report:
 
     @staticmethod
     def tracker_query(name: str) -> str:
-        query = {"q": SEARCH} if name == "search" else FILTERS
+        query = {"q": SEARCH} if name == "search" else {**FILTERS, "unit": "<city>", "award_form": "<city form>"}
         return "&".join(f"{key}={value}" for key, value in query.items()).replace(" ", "+")
 
     def pooled(self, flow: str, processes: int) -> Pooled:
