@@ -11,7 +11,16 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 # Imported for their registrations.
-from processes.admin import chains, nominations, nominees, organisation, posting, reference, users  # noqa: F401
+from processes.admin import (  # noqa: F401
+    chains,
+    exports,
+    nominations,
+    nominees,
+    organisation,
+    posting,
+    reference,
+    users,
+)
 
 admin.site.site_header = _("Emulation and commendation: administration")
 admin.site.site_title = _("Emulation and commendation")

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -149,7 +150,7 @@ def test_units_that_sent_nothing_up_are_told_before_the_campaign_deadline(campai
     assert org.campaign.name in row.subject
     assert "15/12/2026" in row.subject
     assert org.district.name in row.body
-    assert row.link == f"/?campaign={org.campaign.pk}"
+    assert row.link == f"{reverse('processes:nomination-list')}?campaign={org.campaign.pk}"
     scan(now=at(9))  # 4 working days before: not a reminder day
     scan(now=at(8, hour=16))  # the same day again: nothing twice
     assert len(campaign_notices()) == 2
