@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "workflow",
     "processes",
     "notifications",
+    "django_filters",
     # After ours, so our templates (the log-in page) win over viewflow's; its screens are not mounted.
     "viewflow",
     "viewflow.workflow",
@@ -232,6 +233,10 @@ STATIC_ROOT = VAR_DIR / "static"
 # --- dossier files --------------------------------------------------------------------------------
 # Stored outside any web root; served only through the permission-checked download view.
 DOSSIER_ROOT = Path(os.environ.get("DOSSIER_ROOT", VAR_DIR / "dossiers")).resolve()
+# The case tracker's exports: up to this many rows are written in the request, more by a Celery task
+# into EXPORT_ROOT (the file is served only to the user who asked for it).
+EXPORT_STREAM_MAX_ROWS = int(os.environ.get("EXPORT_STREAM_MAX_ROWS", "2000"))
+EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT", VAR_DIR / "exports")).resolve()
 DOSSIER_MAX_UPLOAD_BYTES = int(float(os.environ.get("DOSSIER_MAX_UPLOAD_MB", "20")) * 1024 * 1024)
 # Django refuses larger bodies before a view sees them; leave room for the form around the file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

@@ -7,6 +7,8 @@ characters, over-long text. Views read ``request.GET`` and ``request.POST`` only
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from datetime import datetime
 
@@ -16,7 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from processes.models import AwardForm, Campaign, Nominee, OrganisationUnit, Procedure, Stage, UnitKind
+from processes.models import AwardForm, Campaign, Nominee, OrganisationUnit, Procedure, UnitKind
 from processes.services import AGENCY_MAX_WORKING_DAYS, NOMINEE_FIELDS
 from processes.text import NameFormField, normalise, validate_text
 from workflow.models import StepAction
@@ -108,6 +110,43 @@ class CursorField(forms.CharField):
         return moment, int(pk)
 
 
+class KeysetCursorField(forms.CharField):
+    """An opaque "next page" cursor of a list with several orders: base64 of ``[order, key, id]``.
+    Only its shape is checked here (an order name, a JSON scalar, an id within 64 bits); the list
+    reads the key back for its order and refuses a key that does not fit it."""
+
+    default_error_messages = CursorField.default_error_messages
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 1200)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            decoded = json.loads(base64.urlsafe_b64decode(value.encode("ascii") + b"=" * (-len(value) % 4)))
+        except (ValueError, UnicodeError):
+            decoded = None
+        if not (
+            isinstance(decoded, list)
+            and len(decoded) == 3
+            and isinstance(decoded[0], str)
+            and isinstance(decoded[1], str | int)
+            and isinstance(decoded[2], int)
+            and not isinstance(decoded[2], bool)
+            and 1 <= decoded[2] <= MAX_ID
+        ):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return tuple(decoded)
+
+
+def keyset_cursor(order: str, key, pk: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps([order, key, pk]).encode()).decode("ascii").rstrip("=")
+
+
 def cursor_of(moment: datetime, pk: int) -> str:
     return f"{moment.isoformat()}|{pk}"
 
@@ -123,26 +162,6 @@ def errors_text(form: forms.Form) -> str:
 
 
 # --- lists -----------------------------------------------------------------------------------------
-
-
-class NominationFilterForm(forms.Form):
-    q = LineField(label=_("Nominee"), max_length=100)
-    stage = forms.ChoiceField(label=_("Stage"), choices=[("", _("All")), *Stage.choices], required=False)
-    campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=Campaign.objects.all(), required=False)
-    award_form = forms.ModelChoiceField(
-        label=_("Award form"), queryset=AwardForm.objects.filter(is_active=True), required=False
-    )
-    cursor = CursorField()
-
-    def filters(self) -> dict:
-        """The valid filters; a refused one is left out (the page says why)."""
-        data = getattr(self, "cleaned_data", {})
-        return {
-            "stage": data.get("stage") or "",
-            "campaign_id": data["campaign"].pk if data.get("campaign") else None,
-            "award_form_id": data["award_form"].pk if data.get("award_form") else None,
-            "search": (data.get("q") or "").strip(),
-        }
 
 
 class PageForm(forms.Form):

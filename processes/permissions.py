@@ -217,6 +217,13 @@ def nominations_visible_to(user, *, scope: UserScope | None = None) -> QuerySet[
     return nominations.filter(visible)
 
 
+def may_see_id_numbers(user, *, scope: UserScope | None = None) -> bool:
+    """Whole ID numbers in lists and exports: administrators and the Board's officers, who check the
+    nominee's identity against earlier awards city-wide; everyone else sees them masked."""
+    scope = scope or user_scope(user)
+    return scope.user_id is not None and (scope.is_admin or scope.board)
+
+
 # --- who may decide, reassign, answer, convene: asked by services, screens and the API alike ------
 
 

@@ -141,3 +141,26 @@ def plain(text: str | None, *, one_line: bool = False) -> str:
     except ValidationError as exc:
         raise DomainError(exc.messages[0]) from None
     return text
+
+
+# --- search -------------------------------------------------------------------------------------------
+
+#: Letters that carry no combining mark to strip: the Vietnamese đ/Đ is a letter of its own in Unicode.
+_FOLDED_LETTERS = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d"})
+
+
+def searchable(*parts: str | None) -> str:
+    """``parts`` as the case tracker searches them: without case, diacritics (đ/Đ included) or the
+    Unicode form they were typed in, each word bounded by spaces (" nguyen thi hoa "), so that a
+    word prefix is found as ``" " + prefix`` and "hoa" does not match inside "khoa". The stored
+    column and the typed query both go through here."""
+    text = unicodedata.normalize("NFD", " ".join(part for part in parts if part).translate(_FOLDED_LETTERS))
+    words = "".join(
+        char if char.isalnum() else " " for char in text.casefold() if not unicodedata.combining(char)
+    ).split()
+    return f" {' '.join(words)} " if words else ""
+
+
+def search_words(query: str | None) -> list[str]:
+    """The words of a typed query, normalised as ``searchable``."""
+    return searchable(query).split()

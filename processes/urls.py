@@ -5,6 +5,7 @@ from processes import (
     council_views,
     dossier_views,
     route_views,
+    tracker_views,
     views,
     work_views,
 )
@@ -13,7 +14,10 @@ app_name = "processes"
 urlpatterns = [
     path("", work_views.my_work_view, name="my-work"),
     path("my-work/approve/", work_views.bulk_approve, name="my-work-approve"),
-    path("cases/", views.nomination_list, name="nomination-list"),
+    path("cases/", tracker_views.tracker, name="nomination-list"),
+    path("cases/export/", tracker_views.tracker_export, name="tracker-export"),
+    path("cases/exports/<id:pk>/", tracker_views.export_progress, name="export-progress"),
+    path("cases/exports/<id:pk>/download/", tracker_views.export_download, name="export-download"),
     path("nominations/new/", views.nomination_new, name="nomination-new"),
     path("nominees/new/", views.nominee_new, name="nominee-new"),
     path("nominations/<id:pk>/", views.nomination_detail, name="nomination-detail"),

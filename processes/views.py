@@ -11,7 +11,6 @@ from processes import errors
 from processes.forms import (
     ConsultationForm,
     NominationEditForm,
-    NominationFilterForm,
     NominationForm,
     NomineeChoiceForm,
     NomineeForm,
@@ -22,14 +21,11 @@ from processes.forms import (
     errors_text,
 )
 from processes.models import (
-    AwardForm,
-    Campaign,
     DocumentType,
     Nomination,
     Nominee,
     OrganisationUnit,
     Procedure,
-    Stage,
 )
 from processes.permissions import C, can_edit, can_view, capacities, user_scope
 from processes.selectors import (
@@ -40,7 +36,6 @@ from processes.selectors import (
     consultations_for,
     decision_message,
     inbox_page,
-    nomination_page,
     nomination_timeline,
 )
 from processes.services import (
@@ -80,38 +75,6 @@ def visible_nomination_or_404(user, pk, *, scope=None) -> Nomination:
     if not can_view(user, nomination, scope=scope):
         raise Http404
     return nomination
-
-
-@require_GET
-def nomination_list(request):
-    scope = user_scope(request.user)
-    form = NominationFilterForm(request.GET)
-    valid = form.is_valid()
-    filters = form.filters()
-    cursor = form.cleaned_data.get("cursor") if valid else None
-    page = nomination_page(user=request.user, scope=scope, after=cursor, **filters)
-    query = request.GET.copy()
-    query.pop("cursor", None)
-    if not valid:
-        # Say what was refused; the list shows what the valid filters select.
-        messages.error(request, errors_text(form))
-        for name in form.errors:
-            query.pop(name, None)
-    return render(
-        request,
-        "processes/nomination_list.html",
-        {
-            "page": page,
-            "filters": filters,
-            "stages": Stage.choices,
-            "campaigns": Campaign.objects.only("id", "name"),
-            "award_forms": AwardForm.objects.filter(is_active=True).only("id", "name"),
-            "base_query": query.urlencode(),
-            "now": timezone.now(),
-            "can_propose": scope.may_propose,
-        },
-        status=200 if valid else 400,
-    )
 
 
 def _render_detail(request, nomination, scope, *, edit_form=None, posted=None, status=200):

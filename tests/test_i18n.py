@@ -420,7 +420,8 @@ def test_the_screens_in_vietnamese_contain_no_english_of_their_own(org):
     client.force_login(org.users["hospital_head"])
     with translation.override("vi"):
         page = client.get(reverse("processes:nomination-list")).content.decode()
-    assert "Đề nghị khen thưởng" in page
+    assert "Theo dõi hồ sơ" in page
+    assert "Xuất Excel" in page
     assert "Phát hiện" in page
-    for english in ("Nominations", "Award form", "Proposing unit", "Log out", "Discover"):
+    for english in ("Case tracker", "Export to Excel", "Award form", "Proposing unit", "Log out", "Discover"):
         assert english not in page

@@ -35,10 +35,12 @@ from processes.models.dossiers import (
     _dossier_path,
     _dossier_storage,
 )
+from processes.models.exports import ExportJob
 from processes.models.nominations import (
     CultivationMilestone,
     Decision,
     Nomination,
+    refresh_search_text,
 )
 from processes.models.nominees import (
     Nominee,
@@ -91,6 +93,7 @@ __all__ = [
     "EligibilityKind",
     "EligibilityRule",
     "Enforcement",
+    "ExportJob",
     "Gender",
     "IndividualCategory",
     "Membership",
@@ -109,5 +112,6 @@ __all__ = [
     "_dossier_path",
     "_dossier_storage",
     "end_date_field",
+    "refresh_search_text",
     "valid_period",
 ]

@@ -2,7 +2,8 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -12,6 +13,7 @@ from processes.choices import Procedure, Stage
 from processes.models.nominees import Nominee
 from processes.models.organisation import OrganisationUnit
 from processes.models.reference import AwardForm, Campaign
+from processes.text import searchable
 
 
 class Nomination(ConcurrentTransitionMixin, models.Model):
@@ -42,6 +44,9 @@ class Nomination(ConcurrentTransitionMixin, models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    # The case tracker's search: nominee, unit and decision number through ``processes.text.searchable``,
+    # kept in step on save (below); on PostgreSQL a trigram index serves it (migration 0011).
+    search_text = models.TextField(_("search text"), blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("nomination")
@@ -65,6 +70,15 @@ class Nomination(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.nominee} — {self.award_form}"
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"nominee", "unit"} & set(update_fields):
+            number = self.decision.number if self.pk and hasattr(self, "decision") else ""
+            self.search_text = searchable(self.nominee.name, self.unit.name, number)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
 
     @property
     def is_simplified(self) -> bool:
@@ -190,3 +204,42 @@ class Decision(models.Model):
 
     def __str__(self):
         return self.number
+
+
+# --- the search column kept in step with the names it holds --------------------------------------------
+
+
+def refresh_search_text(nominations: QuerySet[Nomination]) -> int:
+    """Write ``search_text`` again for ``nominations`` (after a nominee or a unit was renamed): one
+    read and one write per thousand rows. A bulk ``QuerySet.update`` of names bypasses this: call it."""
+    rows = nominations.order_by().values_list("pk", "nominee__name", "unit__name", "decision__number")
+    changed = [Nomination(pk=pk, search_text=searchable(*names)) for pk, *names in rows.iterator(chunk_size=2000)]
+    Nomination.objects.bulk_update(changed, ["search_text"], batch_size=1000)
+    return len(changed)
+
+
+def _renamed(update_fields) -> bool:
+    return update_fields is None or "name" in update_fields
+
+
+def _nominee_saved(sender, instance, created, update_fields=None, **kwargs):
+    if not created and _renamed(update_fields):
+        refresh_search_text(Nomination.objects.filter(nominee=instance))
+
+
+def _unit_saved(sender, instance, created, update_fields=None, **kwargs):
+    if not created and _renamed(update_fields):
+        refresh_search_text(Nomination.objects.filter(unit=instance))
+
+
+def _decision_saved(sender, instance, **kwargs):
+    # One statement on the award's path: the nomination the decision was made with is in hand.
+    nomination = instance.nomination
+    Nomination.objects.filter(pk=nomination.pk).update(
+        search_text=searchable(nomination.nominee.name, nomination.unit.name, instance.number)
+    )
+
+
+post_save.connect(_nominee_saved, sender=Nominee, dispatch_uid="nomination_search_nominee")
+post_save.connect(_unit_saved, sender=OrganisationUnit, dispatch_uid="nomination_search_unit")
+post_save.connect(_decision_saved, sender=Decision, dispatch_uid="nomination_search_decision")

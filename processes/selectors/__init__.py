@@ -8,7 +8,6 @@ from processes.selectors.cases import (
     AvailableAction,
     Page,
     available_actions,
-    nomination_page,
     nomination_timeline,
     parse_cursor,
 )
@@ -22,10 +21,12 @@ from processes.selectors.steps import (
     reassignment_choices,
 )
 from processes.selectors.subjects import known_subject, nomination_for_decision, nomination_of
+from processes.selectors.tracker import SORTS, TrackerPage, attach_open_steps, tracker_page, tracker_rows
 from processes.selectors.work import InboxPage, case_labels, consultations_for, inbox_page, sessions_visible_to
 
 __all__ = [
     "PAGE_SIZE",
+    "SORTS",
     "STEP_DECISIONS",
     "AvailableAction",
     "CaseRoute",
@@ -33,7 +34,9 @@ __all__ = [
     "OpenStep",
     "Page",
     "ReassignOption",
+    "TrackerPage",
     "approval_steps",
+    "attach_open_steps",
     "available_actions",
     "case_labels",
     "case_route",
@@ -44,9 +47,10 @@ __all__ = [
     "known_subject",
     "nomination_for_decision",
     "nomination_of",
-    "nomination_page",
     "nomination_timeline",
     "parse_cursor",
     "reassignment_choices",
     "sessions_visible_to",
+    "tracker_page",
+    "tracker_rows",
 ]

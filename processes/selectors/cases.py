@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -20,12 +18,11 @@ from processes.permissions import (
     TRANSITION_RULES,
     UserScope,
     can_transition,
-    nominations_visible_to,
 )
 from workflow.actions import detail_of, label_of
 from workflow.approvals import processes_of
 from workflow.audit import audit_entries_for
-from workflow.models import ApprovalTask, TemplateStep
+from workflow.models import TemplateStep
 
 PAGE_SIZE = 50
 
@@ -54,62 +51,6 @@ def parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment, int(pk)
-
-
-def nomination_page(
-    *,
-    user,
-    scope: UserScope,
-    stage: str = "",
-    campaign_id: int | None = None,
-    award_form_id: int | None = None,
-    search: str = "",
-    cursor: str | None = None,
-    after: tuple[datetime, int] | None = None,
-    size: int = PAGE_SIZE,
-) -> Page:
-    """One page of the nominations ``user`` may see, newest change first, by keyset (no COUNT)."""
-    rows: QuerySet[Nomination] = nominations_visible_to(user, scope=scope).select_related(
-        "nominee", "award_form", "unit", "campaign"
-    )
-    if stage in Stage.values:
-        rows = rows.filter(stage=stage)
-    if campaign_id:
-        rows = rows.filter(campaign_id=campaign_id)
-    if award_form_id:
-        rows = rows.filter(award_form_id=award_form_id)
-    if search:
-        rows = rows.filter(nominee__name__icontains=search.strip())
-    after = after or parse_cursor(cursor)
-    if after:
-        moment, pk = after
-        rows = rows.filter(Q(updated_at__lt=moment) | Q(updated_at=moment, pk__lt=pk))
-    found = list(rows.order_by("-updated_at", "-pk")[: size + 1])
-    has_more = len(found) > size
-    found = found[:size]
-    _attach_open_steps(found)
-    return Page(rows=found, next_cursor=_cursor_of(found[-1]) if has_more else None)
-
-
-def _attach_open_steps(nominations: list[Nomination]) -> None:
-    """Each row's open approval steps (step and due time), for the whole page in one query."""
-    by_pk = {nomination.pk: nomination for nomination in nominations}
-    for nomination in nominations:
-        nomination.open_steps = []
-    if not by_pk:
-        return
-    steps = (
-        ApprovalTask.objects.filter(
-            closed_at__isnull=True,
-            process__subject_type=ContentType.objects.get_for_model(Nomination),
-            process__subject_id__in=list(by_pk),
-        )
-        .select_related("step")
-        .annotate(subject_id=F("process__subject_id"))
-        .order_by("due_at")
-    )
-    for step in steps:
-        by_pk[step.subject_id].open_steps.append(step)
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ def test_the_language_switch_shows_english_and_remembers_it(browser, live_server
     assert browser.find_element(By.TAG_NAME, "h1").text == "My work"
     browser.get(live_server.url + reverse("processes:nomination-list"))
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Case tracker"
 
 
 def test_a_unit_head_approves_the_open_step_in_a_real_browser(browser, live_server):

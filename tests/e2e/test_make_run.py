@@ -23,6 +23,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.shortcuts import resolve_url
 
 from processes.demo import DEMO_PASSWORD
 
@@ -289,7 +291,8 @@ def test_make_run_serves_the_demo_with_worker_and_beat_and_ctrl_c_stops_everythi
         assert DEMO_PASSWORD in command.output, command.tail()
 
         landed, home = log_in(base, "board.officer", DEMO_PASSWORD)
-        assert urllib.parse.urlsplit(landed).path == "/", f"login did not land on the nomination list: {landed}"
+        home_path = resolve_url(settings.LOGIN_REDIRECT_URL)
+        assert urllib.parse.urlsplit(landed).path == home_path, f"login did not land on {home_path}: {landed}"
         assert len(set(re.findall(r'href="/nominations/(\d+)/"', home))) >= 10, home[:3000]
 
         children = command.children()

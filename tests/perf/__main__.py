@@ -36,6 +36,8 @@ SMOKE = {
     "heavy": 120,
     "inbox_calls": 10,
     "reminder_tasks": 300,
+    "tracker_nominations": 1000,
+    "tracker_calls": 10,
 }
 
 
@@ -53,6 +55,10 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--inbox-calls", type=int, default=200)
     parser.add_argument("--page-size", type=int, default=50)
     parser.add_argument("--reminder-tasks", type=int, default=100_000)
+    parser.add_argument(
+        "--tracker-nominations", type=int, default=200_000, help="nominations at least, for the tracker"
+    )
+    parser.add_argument("--tracker-calls", type=int, default=100)
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
     parser.add_argument("--smoke", action="store_true", help="tiny data: checks that every row is produced")
     args = parser.parse_args(argv)
@@ -104,7 +110,7 @@ def measure(args, database, scratch: Path, started: datetime, command: str) -> i
     from django.db import connection, connections
 
     from tests import factories
-    from tests.perf import decisions, inbox, over_http
+    from tests.perf import decisions, inbox, over_http, tracker
     from tests.perf.report import Report, machine, p50, p95, per_second
 
     say(f"database: {database.where}")
@@ -125,6 +131,7 @@ def measure(args, database, scratch: Path, started: datetime, command: str) -> i
         "inbox_calls": args.inbox_calls,
         "typical": inbox.TYPICAL,
         "heavy": args.heavy,
+        "tracker_calls": args.tracker_calls,
     }
     report = Report(started=started, command=command, machine=facts, sizes=sizes)
 
@@ -183,6 +190,18 @@ def measure(args, database, scratch: Path, started: datetime, command: str) -> i
         timing = inbox.measure(user, calls=args.inbox_calls, size=args.page_size)
         report.inbox[name] = timing
         say(f"inbox, {name}: p50 {p50(timing.latencies)}  p95 {p95(timing.latencies)}  {timing.statements} statements")
+    connections.close_all()
+
+    # --- the case tracker ---------------------------------------------------------------------------
+    say(f"tracker: at least {args.tracker_nominations:,} nominations")
+    report.tracker_built = tracker.build(org, nominations=args.tracker_nominations, say=say)
+    tracker.check(org, org.board_officer)
+    for name, query in (("search", {"q": tracker.SEARCH}), ("filtered", tracker.filters(org))):
+        timing = tracker.measure(org.board_officer, query, calls=args.tracker_calls)
+        report.tracker[name] = timing
+        say(
+            f"tracker, {name}: p50 {p50(timing.latencies)}  p95 {p95(timing.latencies)}  {timing.statements} statements"
+        )
     connections.close_all()
 
     # --- the reminder scan, in its own throw-away database beside this one ---------------------------

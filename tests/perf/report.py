@@ -10,6 +10,7 @@ from datetime import datetime
 
 from tests.perf.decisions import RunResult
 from tests.perf.inbox import Built, Timing
+from tests.perf.tracker import FILTERS, SEARCH
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -74,6 +75,13 @@ class Report:
     inbox_built: Built | None = None
     inbox: dict[str, Timing] = field(default_factory=dict)
     reminder: dict = field(default_factory=dict)
+    tracker_built: object = None
+    tracker: dict[str, Timing] = field(default_factory=dict)
+
+    @staticmethod
+    def tracker_query(name: str) -> str:
+        query = {"q": SEARCH} if name == "search" else {**FILTERS, "unit": "<city>", "award_form": "<city form>"}
+        return "&".join(f"{key}={value}" for key, value in query.items()).replace(" ", "+")
 
     def pooled(self, flow: str, processes: int) -> Pooled:
         return Pooled(self.decisions.get((flow, processes), []))
@@ -104,6 +112,10 @@ class Report:
             if name in self.inbox:
                 tail = percentile(self.inbox[name].latencies, 0.95)
                 rows.append((f"inbox p95 ≤ {limit * 1000:.0f} ms, {name} approver", ms(tail), tail <= limit))
+        for name in ("search", "filtered"):
+            if name in self.tracker:
+                tail = percentile(self.tracker[name].latencies, 0.95)
+                rows.append((f"tracker p95 ≤ 100 ms, {name}", ms(tail), tail <= 0.100))
         if "scan" in self.reminder:
             rows.append(
                 ("reminder scan ≤ 2 s (DESIGN.md)", f"{self.reminder['scan']:.3f} s", self.reminder["scan"] <= 2)
@@ -196,6 +208,24 @@ class Report:
                 lines.append(
                     row(name, f"{held:,}", timing.rows, p50(timing.latencies), p95(timing.latencies), timing.statements)
                 )
+        if self.tracker:
+            built = self.tracker_built
+            lines += [
+                "",
+                "## Case tracker",
+                "",
+                "The tracker's page as `/cases/` reads it (`processes.filters.TrackerFilter` over the Board officer's "
+                f"scope, then `tracker_page`, 50 rows), {self.sizes.get('tracker_calls', 0)} calls each after a "
+                "warm-up, "
+                f"with {built.nominations:,} nominations in the database ({built.cloned:,} cloned for it, every "
+                f"nominee renamed; `tests/perf/tracker.py`, {built.seconds:.0f} s). Search: "
+                f"`{self.tracker_query('search')}`; filtered: `{self.tracker_query('filtered')}`.",
+                "",
+                "| query | rows on the page | p50 | p95 | statements |",
+                "|---|---|---|---|---|",
+            ]
+            for name, timing in self.tracker.items():
+                lines.append(row(name, timing.rows, p50(timing.latencies), p95(timing.latencies), timing.statements))
         if self.reminder:
             r = self.reminder
             lines += [
@@ -209,7 +239,7 @@ class Report:
                 f"| {r['tasks']:,} | {r['baseline']:.3f} s | {r['scan']:.3f} s ({r['rows']:,} outbox rows) | "
                 f"{r['published']:.3f} s | {r['again']:.3f} s |",
             ]
-        lines += ["", "## Targets (issue 10)", "", "| target | measured | |", "|---|---|---|"]
+        lines += ["", "## Targets (issues 10 and 11)", "", "| target | measured | |", "|---|---|---|"]
         lines += [row(name, value, "met" if ok else "NOT met") for name, value, ok in self.targets()]
         return "\n".join(lines) + "\n"
 

@@ -30,6 +30,8 @@ ROWS = [
     rf"^\| HTTP, gunicorn 2 workers \| {RATE} \({RATE[:-2]}, {RATE[:-2]}\) \| {TIME} \| {TIME} \| [\d.]+× \|$",
     rf"^\| typical \| 15 \| 15 \| {TIME} \| {TIME} \| \d+ \|$",
     rf"^\| heavy \| 120 \| 50 \| {TIME} \| {TIME} \| \d+ \|$",
+    rf"^\| search \| \d+ \| {TIME} \| {TIME} \| \d+ \|$",
+    rf"^\| filtered \| \d+ \| {TIME} \| {TIME} \| \d+ \|$",
     r"^\| 300 \| [\d.]+ s \| [\d.]+ s \([\d,]+ outbox rows\) \| [\d.]+ s \| [\d.]+ s \|$",
 ]
 TARGETS = [
@@ -41,6 +43,8 @@ TARGETS = [
     "inbox p95 ≤ 10 ms, typical approver",
     "inbox p95 ≤ 50 ms, heavy approver",
     "reminder scan ≤ 2 s",
+    "tracker p95 ≤ 100 ms, search",
+    "tracker p95 ≤ 100 ms, filtered",
 ]
 
 

@@ -22,6 +22,7 @@ from processes.models import (
     DossierDownload,
     DossierFile,
     EligibilityRule,
+    ExportJob,
     Membership,
     Nomination,
     Objection,
@@ -45,7 +46,7 @@ from workflow.audit import audit_entries_for
 from workflow.models import AuditEntry
 
 #: Append-only logs: nobody adds to them by hand.
-NO_ADD_PAGE = {DossierDownload, Objection, Consultation}
+NO_ADD_PAGE = {DossierDownload, Objection, Consultation, ExportJob}
 
 
 @pytest.fixture
@@ -141,6 +142,7 @@ def test_superuser_opens_every_changelist_add_and_change_page(admin_client, org)
         requested_at=now,
         due_at=now,
     )
+    ExportJob.objects.create(user=org.hospital_secretary, query="q=hoa", language="vi", total=3000)
     for model in apps.get_app_config("processes").get_models():
         assert admin_client.get(_url(model, "changelist")).status_code == 200, model
         add = admin_client.get(_url(model, "add"))

@@ -71,7 +71,8 @@ def pages(org):
     consultation = Consultation.objects.get()
     with translation.override("vi"):
         words = {
-            "list": gettext("Nominations"),
+            "list": gettext("Case tracker"),
+            "my work": gettext("My work"),
             "inbox": gettext("My steps"),
             "council": gettext("Council"),
             "notifications": gettext("Notifications"),
@@ -83,6 +84,7 @@ def pages(org):
         }
     secretary, board = org.hospital_secretary, org.board_officer
     return [
+        (secretary, reverse("processes:my-work"), words["my work"]),
         (secretary, reverse("processes:nomination-list"), words["list"]),
         (secretary, reverse("processes:nomination-detail", args=[plain.pk]), f"Hồ sơ: {plain.nominee.name}"),
         (secretary, reverse("processes:inbox"), words["inbox"]),

@@ -153,7 +153,8 @@ def test_the_list_shows_each_cases_open_step_and_due_date_with_constant_queries(
         approve_until(submitted(org), "board_intake")
     many, page = queries()
     assert many == few
-    assert page.count(open_step(first).step.name) == 1
+    table = page[page.index("<tbody>") :]  # the filters list every step's name once, above the table
+    assert table.count(open_step(first).step.name) == 1
 
 
 def test_the_inbox_pages_by_due_time_without_skipping_or_repeating_a_step(org):

@@ -77,11 +77,12 @@ def test_keyset_pages_cover_every_row_once(client, org):
     for _ in range(60):
         make_nomination(org)
     client.force_login(org.director)
-    first = client.get(LIST).context["page"]
-    second = client.get(LIST, {"cursor": first.next_cursor}).context["page"]
+    response = client.get(LIST)
+    first = response.context["page"]
+    second = client.get(LIST, {"cursor": response.context["next_cursor"]}).context["page"]
     seen = [n.pk for n in first.rows] + [n.pk for n in second.rows]
     assert len(first.rows) == 50
-    assert second.next_cursor is None
+    assert second.next_after is None
     assert sorted(seen) == sorted(Nomination.objects.values_list("pk", flat=True))
 
 
