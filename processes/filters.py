@@ -26,7 +26,7 @@ from processes.models import (
     Stage,
 )
 from processes.permissions import UserScope, nominations_visible_to
-from processes.selectors.tracker import DEFAULT_SORT, SORTS, open_steps_of_row
+from processes.selectors.tracker import DEFAULT_SORT, SORTS, open_steps_of_row, with_open_steps
 from processes.text import search_words
 from workflow.calendar import working_calendar
 from workflow.models import ApprovalCandidate, ApprovalProcess, TemplateStep
@@ -185,7 +185,7 @@ class TrackerFilter(django_filters.FilterSet):
     def filter_overdue(self, rows, name, value):
         if not value:
             return rows
-        return rows.filter(Exists(open_steps_of_row().filter(due_at__lt=timezone.now())))
+        return rows.filter(pk__in=with_open_steps(due_at__lt=timezone.now()))
 
     def filter_due_within(self, rows, name, value):
         if value is None:
@@ -193,7 +193,7 @@ class TrackerFilter(django_filters.FilterSet):
         today = timezone.localdate()
         last_day = working_calendar().add_working_days(today, value)
         end = timezone.make_aware(datetime.combine(last_day, time.max))
-        return rows.filter(Exists(open_steps_of_row().filter(due_at__lte=end)))
+        return rows.filter(pk__in=with_open_steps(due_at__lte=end))
 
     def filter_submitted(self, rows, name, value):
         """Cases with an approval run started (submitted) in the range."""

@@ -62,6 +62,18 @@ def open_steps_of_row() -> QuerySet[ApprovalTask]:
     )
 
 
+def with_open_steps(**conditions) -> QuerySet[ApprovalTask]:
+    """The ids of nominations with an open approval step meeting ``conditions`` (``due_at__lt=…``), as a
+    set to filter by (``pk__in``): the database reads the few matching open steps along their index by
+    due time and joins them, where a per-row EXISTS under another order (newest change first) walks
+    most of the table before it finds fifty overdue cases."""
+    return ApprovalTask.objects.filter(
+        closed_at__isnull=True,
+        process__subject_type=ContentType.objects.get_for_model(Nomination),
+        **conditions,
+    ).values("process__subject_id")
+
+
 def _text(value) -> str | None:
     return value if isinstance(value, str) and len(value) <= 255 else None
 

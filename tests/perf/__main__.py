@@ -196,7 +196,11 @@ def measure(args, database, scratch: Path, started: datetime, command: str) -> i
     say(f"tracker: at least {args.tracker_nominations:,} nominations")
     report.tracker_built = tracker.build(org, nominations=args.tracker_nominations, say=say)
     tracker.check(org, org.board_officer)
-    for name, query in (("search", {"q": tracker.SEARCH}), ("filtered", tracker.filters(org))):
+    for name, query in (
+        ("search", {"q": tracker.SEARCH}),
+        ("filtered", tracker.filters(org)),
+        ("overdue", tracker.OVERDUE),
+    ):
         timing = tracker.measure(org.board_officer, query, calls=args.tracker_calls)
         report.tracker[name] = timing
         say(

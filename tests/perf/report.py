@@ -10,7 +10,7 @@ from datetime import datetime
 
 from tests.perf.decisions import RunResult
 from tests.perf.inbox import Built, Timing
-from tests.perf.tracker import FILTERS, SEARCH
+from tests.perf.tracker import FILTERS, OVERDUE, SEARCH
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -80,7 +80,11 @@ class Report:
 
     @staticmethod
     def tracker_query(name: str) -> str:
-        query = {"q": SEARCH} if name == "search" else {**FILTERS, "unit": "<city>", "award_form": "<city form>"}
+        query = {
+            "search": {"q": SEARCH},
+            "filtered": {**FILTERS, "unit": "<city>", "award_form": "<city form>"},
+            "overdue": OVERDUE,
+        }[name]
         return "&".join(f"{key}={value}" for key, value in query.items()).replace(" ", "+")
 
     def pooled(self, flow: str, processes: int) -> Pooled:
@@ -112,7 +116,7 @@ class Report:
             if name in self.inbox:
                 tail = percentile(self.inbox[name].latencies, 0.95)
                 rows.append((f"inbox p95 ≤ {limit * 1000:.0f} ms, {name} approver", ms(tail), tail <= limit))
-        for name in ("search", "filtered"):
+        for name in ("search", "filtered", "overdue"):
             if name in self.tracker:
                 tail = percentile(self.tracker[name].latencies, 0.95)
                 rows.append((f"tracker p95 ≤ 100 ms, {name}", ms(tail), tail <= 0.100))
@@ -219,7 +223,8 @@ class Report:
                 "warm-up, "
                 f"with {built.nominations:,} nominations in the database ({built.cloned:,} cloned for it, every "
                 f"nominee renamed; `tests/perf/tracker.py`, {built.seconds:.0f} s). Search: "
-                f"`{self.tracker_query('search')}`; filtered: `{self.tracker_query('filtered')}`.",
+                f"`{self.tracker_query('search')}`; filtered: `{self.tracker_query('filtered')}`; overdue: "
+                f"`{self.tracker_query('overdue')}`.",
                 "",
                 "| query | rows on the page | p50 | p95 | statements |",
                 "|---|---|---|---|---|",
