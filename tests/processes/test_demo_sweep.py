@@ -80,7 +80,9 @@ def test_every_case_page_opens_for_an_administrator_and_for_each_holder_of_its_o
 
 def test_every_user_opens_their_own_pages(demo):
     pages = [
+        reverse("processes:my-work"),
         reverse("processes:nomination-list"),
+        reverse("processes:nomination-list") + "?q=nguyen+hai+phong&overdue=on&sort=due",
         reverse("processes:inbox"),
         reverse("processes:council"),
         reverse("notifications:centre"),
