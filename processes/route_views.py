@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 from processes.permissions import user_scope
 from processes.views import visible_nomination_or_404
 from workflow.approvals import current_process
-from workflow.diagram import bpmn_response
+from workflow.bpmn import bpmn_response
 
 
 @require_GET

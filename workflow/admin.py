@@ -25,7 +25,8 @@ from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from workflow.diagram import bpmn_response, template_svg
+from workflow.bpmn import bpmn_response
+from workflow.diagram import template_svg
 from workflow.models import (
     ApprovalProcess,
     ApprovalTask,

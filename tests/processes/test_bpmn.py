@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from django.urls import reverse
 
 from tests.factories import make_nomination, submitted
-from workflow.diagram import template_bpmn
+from workflow.bpmn import template_bpmn
 from workflow.models import ProcessTemplate, StepKind, TemplateVersion
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
