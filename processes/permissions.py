@@ -7,7 +7,7 @@ the day, never on a global Django permission: views, admin actions, services and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
@@ -84,6 +84,11 @@ class UserScope:
     council: bool
     tree: OrgTree
     holding: frozenset[int] = frozenset()  # nominations with an open approval step this user holds
+
+    def without_holding(self, nomination_id: int) -> UserScope:
+        """This scope as it is at least after the user's step on ``nomination_id`` is decided: what it
+        grants is a lower bound of the fresh scope (their roles are the same; they may hold its next step)."""
+        return replace(self, holding=self.holding - {nomination_id})
 
     @property
     def city_wide(self) -> bool:

@@ -195,7 +195,9 @@ def step_decide(request, pk, task_id):
         # A stale or double click, a refused step: say why and keep what the user typed.
         return _refused(request, nomination, message=str(error), posted=posted, status=409)
     messages.success(request, decision_message(nomination=updated, task=task, action=data["action"]))
-    if can_view(request.user, updated):
+    # Back to the case for whoever still sees it: through the tree, known without reading the scope again;
+    # else through a step they hold, asked afresh (the next step may be theirs too).
+    if can_view(request.user, updated, scope=scope.without_holding(updated.pk)) or can_view(request.user, updated):
         return redirect("processes:nomination-detail", pk=nomination.pk)
     return redirect("processes:my-work")
 

@@ -35,6 +35,7 @@ def test_the_holder_approves_on_the_page_and_the_next_step_opens(client, org):
     client.force_login(org.hospital_head)
     response = client.post(*_decide(nomination, task, action="approve"))
     assert response.status_code == 302
+    assert response["Location"] == _detail(nomination)  # the head still sees the case, through the tree
     assert open_step(nomination).step.code == "proposer_submit"
     assert [holder.username for holder in holders(open_step(nomination))] == ["director"]
 
