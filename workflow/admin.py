@@ -51,6 +51,15 @@ from workflow.process_templates import (
 from workflow.template_diff import StepChange, step_changes
 
 
+class PublishConfirmation(forms.Form):
+    """The publish action's second step: the administrator has seen the diff and said yes."""
+
+    confirmed = forms.BooleanField(required=False)
+
+    def given(self) -> bool:
+        return self.is_valid() and self.cleaned_data["confirmed"]
+
+
 class IntegerKeyAdminMixin:
     """A key in the change URL that no 64-bit id can match is no object (the admin then says it does
     not exist): a key inherited from viewflow's Process is a one-to-one link, whose lookup has no
@@ -449,7 +458,7 @@ class TemplateVersionAdmin(admin.ModelAdmin):
     @admin.action(description=_("Publish (from each draft's effective date)"), permissions=["change"])
     def publish(self, request, queryset):
         versions = queryset.select_related("template").order_by("template_id", "number")
-        if request.POST.get("confirmed") != "yes":
+        if not PublishConfirmation(request.POST).given():
             return self.publish_confirmation(request, list(versions))
         for version in versions:
             if version.effective_from is None:
