@@ -3,13 +3,10 @@ the nomination behind a step (``subjects``), cases (``cases``), their steps (``s
 work (``work``); every public name stays importable from ``processes.selectors``."""
 
 from processes.selectors.cases import (
-    PAGE_SIZE,
     STEP_DECISIONS,
     AvailableAction,
-    Page,
     available_actions,
     nomination_timeline,
-    parse_cursor,
 )
 from processes.selectors.route import CaseRoute, case_route
 from processes.selectors.steps import (
@@ -22,7 +19,15 @@ from processes.selectors.steps import (
 )
 from processes.selectors.subjects import known_subject, nomination_for_decision, nomination_of
 from processes.selectors.tracker import SORTS, TrackerPage, attach_open_steps, tracker_page, tracker_rows
-from processes.selectors.work import InboxPage, case_labels, consultations_for, inbox_page, sessions_visible_to
+from processes.selectors.work import (
+    PAGE_SIZE,
+    InboxPage,
+    case_labels,
+    consultations_for,
+    inbox_page,
+    parse_cursor,
+    sessions_visible_to,
+)
 
 __all__ = [
     "PAGE_SIZE",
@@ -32,7 +37,6 @@ __all__ = [
     "CaseRoute",
     "InboxPage",
     "OpenStep",
-    "Page",
     "ReassignOption",
     "TrackerPage",
     "approval_steps",

@@ -1,12 +1,9 @@
-"""Reads of cases: the scoped list, the actions offered on a case, its timeline."""
+"""Reads of a case: the actions offered on it and its timeline."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
@@ -23,34 +20,6 @@ from workflow.actions import detail_of, label_of
 from workflow.approvals import processes_of
 from workflow.audit import audit_entries_for
 from workflow.models import TemplateStep
-
-PAGE_SIZE = 50
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[Nomination]
-    next_cursor: str | None
-
-
-def _cursor_of(nomination: Nomination) -> str:
-    return f"{nomination.updated_at.isoformat()}|{nomination.pk}"
-
-
-def parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
-    """A cursor from a caller that did not parse it (views parse theirs with ``forms.CursorField``)."""
-    if not cursor or "|" not in cursor:
-        return None
-    stamp, _sep, pk = cursor.rpartition("|")
-    try:
-        moment = parse_datetime(stamp)
-    except ValueError:  # well-formed but impossible, e.g. month 99
-        return None
-    if moment is None or not (pk.isascii() and pk.isdigit() and len(pk) < 19):
-        return None
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment, int(pk)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from processes.models import (
     Consultation,
@@ -15,9 +17,27 @@ from processes.permissions import (
     STAFF_ROLES,
     user_scope,
 )
-from processes.selectors.cases import PAGE_SIZE, parse_cursor
 from workflow.approvals import inbox
 from workflow.models import VoteSession
+
+PAGE_SIZE = 50
+
+
+def parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    """An inbox cursor ("due time|step id") from a caller that did not parse it (views parse theirs
+    with ``forms.CursorField``)."""
+    if not cursor or "|" not in cursor:
+        return None
+    stamp, _sep, pk = cursor.rpartition("|")
+    try:
+        moment = parse_datetime(stamp)
+    except ValueError:  # well-formed but impossible, e.g. month 99
+        return None
+    if moment is None or not (pk.isascii() and pk.isdigit() and len(pk) < 19):
+        return None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment, int(pk)
 
 
 @dataclass(frozen=True)
