@@ -20,7 +20,7 @@ from processes import errors
 from processes.forms import errors_text
 from processes.models import DocumentType, DossierFile
 from processes.network import client_address
-from processes.permissions import can_view, user_scope
+from processes.permissions import can_open_file
 from processes.services import dossiers
 from processes.views import PREVIEWABLE_TYPES, visible_nomination_or_404
 
@@ -89,15 +89,12 @@ def _upload(request, pk, *, limit: _SizeLimit):
 
 
 def _visible_file_or_404(request, pk) -> DossierFile:
-    """The file ``pk``, for someone who may see its nomination: download and preview ask the same.
-    A file removed from the dossier (or replaced) is kept for the audit: only an administrator opens it."""
+    """The file ``pk``, for whoever may open it (``permissions.can_open_file``): download and preview
+    ask the same."""
     dossier_file = get_object_or_404(
         DossierFile.objects.select_related("nomination__award_form", "nomination__nominee"), pk=pk
     )
-    scope = user_scope(request.user)
-    if not can_view(request.user, dossier_file.nomination, scope=scope):
-        raise Http404
-    if dossier_file.removed_at is not None and not scope.is_admin:
+    if not can_open_file(request.user, dossier_file):
         raise Http404
     return dossier_file
 

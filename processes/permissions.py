@@ -187,6 +187,15 @@ def can_view(user, nomination: Nomination, *, scope: UserScope | None = None) ->
     return bool(capacities(user, nomination, scope=scope))
 
 
+def can_open_file(user, dossier_file, *, scope: UserScope | None = None) -> bool:
+    """Download or preview a dossier file: whoever may see its nomination; a file removed from the
+    dossier (or replaced) is kept for the audit, and only an administrator opens it."""
+    scope = scope or user_scope(user)
+    if dossier_file.removed_at is not None and not scope.is_admin:
+        return False
+    return can_view(user, dossier_file.nomination, scope=scope)
+
+
 def can_transition(user, nomination: Nomination, action: str, *, scope: UserScope | None = None) -> bool:
     held = capacities(user, nomination, scope=scope)
     return C.ADMIN in held or bool(held & TRANSITION_RULES.get(action, frozenset()))
