@@ -28,6 +28,10 @@ from processes.models.delegations import (
     DELEGATE_IS_DELEGATOR,
     Delegation,
 )
+from processes.models.documents import (
+    AwardDecision,
+    DecisionCounter,
+)
 from processes.models.dossiers import (
     DossierDownload,
     DossierFile,
@@ -66,6 +70,11 @@ from processes.models.reference import (
     EligibilityRule,
     RequiredDocument,
 )
+from processes.models.replication import (
+    ActivityKind,
+    DisseminationActivity,
+    ReplicationPlan,
+)
 
 __all__ = [
     "ACHIEVEMENT_REPORT",
@@ -74,6 +83,8 @@ __all__ = [
     "DELEGATE_IS_DELEGATOR",
     "DROPPED_STAGES",
     "FINAL_STAGES",
+    "ActivityKind",
+    "AwardDecision",
     "AwardForm",
     "Campaign",
     "CampaignKind",
@@ -84,8 +95,10 @@ __all__ = [
     "Dated",
     "DatedQuerySet",
     "Decision",
+    "DecisionCounter",
     "DecisionLevel",
     "Delegation",
+    "DisseminationActivity",
     "DocumentType",
     "DossierDownload",
     "DossierFile",
@@ -104,6 +117,7 @@ __all__ = [
     "OrganisationUnit",
     "PriorAward",
     "Procedure",
+    "ReplicationPlan",
     "RequiredDocument",
     "Role",
     "Stage",

@@ -197,6 +197,16 @@ class Decision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("signer")
     )
     on_behalf = models.BooleanField(_("signed on the chairman's behalf"), default=False)
+    # The signed document this award is listed in (several awardees share one); empty for an award
+    # recorded with a number typed in, before the product issued them.
+    document = models.ForeignKey(
+        "AwardDecision",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="awards",
+        verbose_name=_("award decision"),
+    )
 
     class Meta:
         verbose_name = _("decision")

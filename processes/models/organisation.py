@@ -16,6 +16,19 @@ class OrganisationUnit(models.Model):
     name = NameField(_("name"), max_length=255)
     kind = models.CharField(_("kind"), max_length=20, choices=UnitKind.choices)
     remote_or_island = models.BooleanField(_("remote or island area"), default=False)
+    # What its decisions carry (Decree 30/2020): the symbol after the number, the place before the date.
+    decision_symbol = models.CharField(
+        _("decision symbol"),
+        max_length=30,
+        blank=True,
+        help_text=_("Written after the number of the decisions this unit issues, e.g. QĐ-UBND."),
+    )
+    place_name = models.CharField(
+        _("place name"),
+        max_length=100,
+        blank=True,
+        help_text=_("Written before the date of its documents, e.g. Hải Phòng."),
+    )
 
     class Meta:
         verbose_name = _("organisation unit")

@@ -159,6 +159,16 @@ class Campaign(models.Model):
     period_start = models.DateField(_("period start"))
     period_end = models.DateField(_("period end"))
     submission_deadline = models.DateField(_("submission deadline"))
+    # The directive's priorities: the share of awards an administrator expects to go to each group.
+    target_direct_workers_percent = models.PositiveSmallIntegerField(
+        _("target share of direct workers (%)"), null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+    target_women_percent = models.PositiveSmallIntegerField(
+        _("target share of women (%)"), null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+    target_remote_percent = models.PositiveSmallIntegerField(
+        _("target share of remote and island units (%)"), null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
 
     class Meta:
         verbose_name = _("emulation campaign")
