@@ -15,10 +15,13 @@ from django.utils import timezone
 
 from processes import services
 from processes.models import (
+    AwardDecision,
     Consultation,
     CultivationMilestone,
     Decision,
+    DecisionCounter,
     Delegation,
+    DisseminationActivity,
     DossierDownload,
     DossierFile,
     EligibilityRule,
@@ -27,6 +30,7 @@ from processes.models import (
     Nomination,
     Objection,
     PriorAward,
+    ReplicationPlan,
     RequiredDocument,
     Role,
     Stage,
@@ -46,7 +50,16 @@ from workflow.audit import audit_entries_for
 from workflow.models import AuditEntry
 
 #: Append-only logs: nobody adds to them by hand.
-NO_ADD_PAGE = {DossierDownload, Objection, Consultation, ExportJob}
+NO_ADD_PAGE = {
+    DossierDownload,
+    Objection,
+    Consultation,
+    ExportJob,
+    AwardDecision,
+    DecisionCounter,
+    ReplicationPlan,
+    DisseminationActivity,
+}
 
 
 @pytest.fixture
@@ -120,6 +133,20 @@ def test_superuser_opens_every_changelist_add_and_change_page(admin_client, org)
     CultivationMilestone.objects.create(nomination=nomination, title="Đăng ký sáng kiến")
     DossierDownload.objects.create(file=DossierFile.objects.get(), user=org.admin)
     services.nomination_award(nomination=approve_until(nomination), by=org.chairman, decision_number="7/QĐ-UBND")
+    signed = AwardDecision.objects.create(
+        issuer=org.city, year=2026, sequence=7, symbol="QĐ-UBND", signed_on=date(2026, 5, 4), signer=org.chairman
+    )
+    DecisionCounter.objects.create(issuer=org.city, year=2026, last_number=7)
+    Decision.objects.filter(nomination=nomination).update(document=signed)
+    ReplicationPlan.objects.create(nomination=nomination, updated_by=org.board_officer)
+    DisseminationActivity.objects.create(
+        nomination=nomination,
+        kind="adoption",
+        held_on=date(2026, 6, 1),
+        title="Áp dụng mô hình",
+        adopting_unit=org.hospital,
+        recorded_by=org.board_officer,
+    )
     Delegation.objects.create(
         delegator=org.hospital_head, delegate=org.hospital_deputy, unit=org.hospital, valid_from=date(2026, 1, 1)
     )
