@@ -82,6 +82,10 @@ def award_decision(org, nominations, *, signer, on_behalf, sequence=245) -> Awar
 
 @pytest.fixture
 def awarded(org):
+    return award_three(org)
+
+
+def award_three(org) -> list[Nomination]:
     """Three nominations of the hospital driven through the chain and awarded, one named like markup
     and one like a formula."""
     _place_the_city(org)
@@ -220,6 +224,10 @@ def test_the_decisions_papers_cost_the_same_queries_for_10_and_200_awardees(org)
 
 @pytest.fixture
 def closed_session(org):
+    return hold_closed_session(org)
+
+
+def hold_closed_session(org) -> VoteSession:
     """Two cases before the council, two members voting (named, so the test can look for them)."""
     org.city_form.council_vote = True
     org.city_form.council_threshold_percent = 50
