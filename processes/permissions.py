@@ -334,3 +334,9 @@ def may_see_session(user, session: VoteSession) -> bool:
         or session.task_set.filter(owner=user).exists()
         or may_open_session(user, session.council_unit_id, scope=scope)
     )
+
+
+def may_see_award_decision(user, document, *, scope: UserScope | None = None) -> bool:
+    """A signed decision's papers (the decision, its certificates list): whoever may see at least one
+    of its awardees' nominations."""
+    return nominations_visible_to(user, scope=scope).filter(decision__document=document).exists()

@@ -3,6 +3,7 @@ from django.urls import path
 from processes import (
     converters,  # noqa: F401  (registers <id:…>)
     council_views,
+    document_views,
     dossier_views,
     route_views,
     tracker_views,
@@ -41,4 +42,33 @@ urlpatterns = [
     path("files/<id:pk>/preview/", dossier_views.dossier_preview, name="dossier-preview"),
     path("files/<id:pk>/remove/", dossier_views.dossier_remove, name="dossier-remove"),
     path("files/<id:pk>/replace/", dossier_views.dossier_replace, name="dossier-replace"),
+]
+# Issue 12, the papers (processes/document_views.py).
+urlpatterns += [
+    path("decisions/<id:pk>/print/", document_views.decision_print, name="decision-print"),
+    path("decisions/<id:pk>/decision.docx", document_views.decision_docx, name="decision-docx"),
+    path("decisions/<id:pk>/certificates.docx", document_views.decision_certificates, name="decision-certificates"),
+    path("council/sessions/<id:pk>/minutes/", document_views.minutes_print, name="council-minutes"),
+    path("council/sessions/<id:pk>/minutes.docx", document_views.minutes_docx, name="council-minutes-docx"),
+    path("documents/", document_views.unit_papers, name="unit-papers"),
+    path(
+        "documents/units/<id:unit>/campaigns/<id:campaign>/proposal/",
+        document_views.proposal_print,
+        name="proposal-print",
+    ),
+    path(
+        "documents/units/<id:unit>/campaigns/<id:campaign>/proposal.docx",
+        document_views.proposal_docx,
+        name="proposal-docx",
+    ),
+    path(
+        "documents/units/<id:unit>/campaigns/<id:campaign>/summary-list/",
+        document_views.summary_list_print,
+        name="summary-list-print",
+    ),
+    path(
+        "documents/units/<id:unit>/campaigns/<id:campaign>/summary-list.docx",
+        document_views.summary_list_docx,
+        name="summary-list-docx",
+    ),
 ]
