@@ -4,6 +4,7 @@ from processes import (
     converters,  # noqa: F401  (registers <id:…>)
     council_views,
     dossier_views,
+    public_views,
     route_views,
     tracker_views,
     views,
@@ -41,4 +42,7 @@ urlpatterns = [
     path("files/<id:pk>/preview/", dossier_views.dossier_preview, name="dossier-preview"),
     path("files/<id:pk>/remove/", dossier_views.dossier_remove, name="dossier-remove"),
     path("files/<id:pk>/replace/", dossier_views.dossier_replace, name="dossier-replace"),
+    path("public/posting/", public_views.posting, name="public-posting"),
+    path("public/posting/<id:pk>/objection/", public_views.posting_objection, name="public-objection"),
+    path("public/awards/", public_views.awards, name="public-awards"),
 ]
