@@ -1,11 +1,12 @@
 """The public pages (no log-in): the nominees in their posting window with the objection form, and the
 awards lookup; each behind its setting, rate-limited, showing nothing personal beyond what is listed."""
 
+import threading
 from datetime import date
 
 import pytest
 from django.core.cache import caches
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -241,3 +242,27 @@ def test_the_posting_page_runs_a_constant_number_of_queries(client, org):
 def test_a_bad_page_link_is_ignored(client, org):
     assert client.get(AWARDS, {"after": "x²"}).status_code == 200
     assert client.get(POSTING, {"after": "-1"}).status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_rate_counts_lose_no_request_made_at_the_same_time():
+    """Django's DatabaseCache.incr reads and writes back: concurrent requests would count once."""
+    counts = caches["ratelimit"]
+    counts.add("burst", 0, 600)
+    start = threading.Barrier(8)
+
+    def hit():
+        try:
+            start.wait(10)
+            for _ in range(25):
+                counts.incr("burst")
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=hit) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert counts.get("burst") == 200
