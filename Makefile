@@ -36,8 +36,10 @@ $(STAMP): requirements.lock
 run: $(STAMP) ## Migrate, load the demo data, serve the app with a Celery worker and beat; Ctrl-C stops
 	mkdir -p $(RUN_DIR) $(VAR_DIR)/broker/queue $(VAR_DIR)/broker/control
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py seed_demo --base-url http://$(HOST):$(PORT) | tee $(RUN_DIR)/demo-logins.txt
 	NOTIFICATION_SITE_URL="$${NOTIFICATION_SITE_URL:-http://$(HOST):$(PORT)}" \
+		PUBLIC_POSTING_PAGE="$${PUBLIC_POSTING_PAGE:-true}" PUBLIC_AWARDS_LOOKUP="$${PUBLIC_AWARDS_LOOKUP:-true}" \
 		exec $(BIN)/python -m config.devserver --host $(HOST) --port $(PORT) --logins $(RUN_DIR)/demo-logins.txt
 
 test: $(STAMP) ## Run the whole test suite (SQLite, or PostgreSQL when DATABASE_URL is set)

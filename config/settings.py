@@ -252,6 +252,24 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # that session's sealed ballots unreadable: change it between sessions.
 BALLOT_SEAL_KEY = os.environ.get("THIDUA_BALLOT_KEY") or _embedded_secret("ballot_key")
 
+# --- public pages ---------------------------------------------------------------------------------
+# Readable without log-in, each only when turned on: the nominees in their public posting window, with
+# a form to object (it reaches the Board's case), and the lookup of awards granted.
+PUBLIC_POSTING_PAGE = env_bool("PUBLIC_POSTING_PAGE")
+PUBLIC_AWARDS_LOOKUP = env_bool("PUBLIC_AWARDS_LOOKUP")
+# The lookup lists decisions signed from this year on (0: all).
+PUBLIC_AWARDS_FROM_YEAR = env_int("PUBLIC_AWARDS_FROM_YEAR", 0)
+# Requests to the public pages per client address ("30/m": 30 a minute), and objections sent.
+PUBLIC_RATE_LIMIT = os.environ.get("PUBLIC_RATE_LIMIT", "30/m")
+PUBLIC_OBJECTION_RATE_LIMIT = os.environ.get("PUBLIC_OBJECTION_RATE_LIMIT", "5/h")
+# The rate limits count in a database table every web process shares (`manage.py createcachetable`
+# makes it; the test runner too); everything else keeps the per-process memory cache.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {"BACKEND": "processes.rate_cache.CountingDatabaseCache", "LOCATION": "thidua_rate_counts"},
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+
 # --- demo data ----------------------------------------------------------------------------------
 # ``manage.py seed_demo`` creates accounts with a published password; production sets this false.
 THIDUA_DEMO_DATA = env_bool("THIDUA_DEMO_DATA", default=True)

@@ -26,6 +26,10 @@ def _successor(data: dict) -> str:
     return str(_("passed to the successor unit")) if data.get("successor_unit") else ""
 
 
+def _objection_source(data: dict) -> str:
+    return str(_("sent by the public through the posting page")) if data.get("source") == "public" else ""
+
+
 def _agencies(data: dict) -> str:
     return ", ".join(data.get("agencies", []))
 
@@ -48,7 +52,9 @@ STEP_APPROVED = declare("processes.nomination.step_approved", _("Step approved")
 STEP_REASSIGNED = declare("processes.nomination.step_reassigned", _("Step reassigned"), detail=_successor)
 SENT_BACK = declare("processes.nomination.sent_back", _("Sent back to the Board (no quorum in the council)"))
 POSTING_CLOSED = declare("processes.nomination.posting_closed", _("Public posting ended"))
-OBJECTION_RECORDED = declare("processes.nomination.objection_recorded", _("Objection recorded"))
+OBJECTION_RECORDED = declare(
+    "processes.nomination.objection_recorded", _("Objection recorded"), detail=_objection_source
+)
 CONSULTATION_REQUESTED = declare(
     "processes.nomination.consultation_requested",
     _("Opinion asked of an agency"),

@@ -50,15 +50,24 @@ PRIORITY_FILTERS = {
 }
 
 
-def search_filter(query: str) -> Q | None:
-    """Nominations whose nominee, unit or decision number has a word starting with each typed word
-    (without case, diacritics or Unicode form), or whose nominee has this ID number (spaces ignored)."""
+def words_filter(query: str, *, field: str = "search_text") -> Q | None:
+    """Rows whose ``field`` (a ``searchable`` column: nominee, unit, decision number) has a word starting
+    with each typed word, without case, diacritics or Unicode form; None when nothing was typed."""
     words = search_words(query)
     if not words:
         return None
     found = Q()
     for word in words:
-        found &= Q(search_text__contains=f" {word}")
+        found &= Q(**{f"{field}__contains": f" {word}"})
+    return found
+
+
+def search_filter(query: str) -> Q | None:
+    """Nominations whose nominee, unit or decision number has a word starting with each typed word
+    (without case, diacritics or Unicode form), or whose nominee has this ID number (spaces ignored)."""
+    found = words_filter(query)
+    if found is None:
+        return None
     digits = "".join(query.split())
     if digits.isascii() and digits.isdigit() and len(digits) in ID_NUMBER_LENGTHS:
         found |= Q(nominee__in=Nominee.objects.filter(id_number=digits).values("pk"))

@@ -5,6 +5,7 @@ from processes import (
     council_views,
     document_views,
     dossier_views,
+    public_views,
     route_views,
     tracker_views,
     views,
@@ -42,6 +43,9 @@ urlpatterns = [
     path("files/<id:pk>/preview/", dossier_views.dossier_preview, name="dossier-preview"),
     path("files/<id:pk>/remove/", dossier_views.dossier_remove, name="dossier-remove"),
     path("files/<id:pk>/replace/", dossier_views.dossier_replace, name="dossier-replace"),
+    path("public/posting/", public_views.posting, name="public-posting"),
+    path("public/posting/<id:pk>/objection/", public_views.posting_objection, name="public-objection"),
+    path("public/awards/", public_views.awards, name="public-awards"),
 ]
 # Issue 12, the papers (processes/document_views.py).
 urlpatterns += [

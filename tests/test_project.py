@@ -93,6 +93,10 @@ OPEN_ROUTES = {
     "accounts/password/reset/done/",
     # A redirect to the icon (a static file), asked for by browsers on every page, the log-in page too.
     "favicon.ico",
+    # The public pages, each when its setting turns it on, else 404 (tests/processes/test_public_pages.py).
+    "public/posting/",
+    "public/posting/<id:pk>/objection/",
+    "public/awards/",
 }
 
 

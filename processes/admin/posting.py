@@ -12,8 +12,8 @@ from workflow.admin import ReadOnlyAdminMixin
 class ObjectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Recorded through the services (checks and audit entries); shown here, never edited."""
 
-    list_display = ("nomination", "author", "recorded_at", "recorded_by", "resolved_at")
-    list_filter = ("recorded_at",)
+    list_display = ("nomination", "author", "source", "recorded_at", "recorded_by", "resolved_at")
+    list_filter = ("source", "recorded_at")
     list_select_related = ("nomination__nominee", "recorded_by")
     search_fields = ("author", "nomination__nominee__name")
 

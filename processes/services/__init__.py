@@ -49,7 +49,7 @@ from processes.services.nominations import (
 )
 from processes.services.nominees import NOMINEE_FIELDS, PROCEEDINGS_FLAGS, nominee_create, nominee_update
 from processes.services.organisation import membership_create
-from processes.services.posting import objection_record
+from processes.services.posting import objection_record, objection_submit_public
 
 __all__ = [
     "AGENCY_MAX_WORKING_DAYS",
@@ -96,6 +96,7 @@ __all__ = [
     "nominee_create",
     "nominee_update",
     "objection_record",
+    "objection_submit_public",
     "reassignment_choices",
     "sessions_visible_to",
     "step_reassign",
