@@ -3,6 +3,7 @@ from django.urls import path
 from processes import (
     converters,  # noqa: F401  (registers <id:…>)
     council_views,
+    dashboard_views,
     dossier_views,
     route_views,
     tracker_views,
@@ -41,4 +42,5 @@ urlpatterns = [
     path("files/<id:pk>/preview/", dossier_views.dossier_preview, name="dossier-preview"),
     path("files/<id:pk>/remove/", dossier_views.dossier_remove, name="dossier-remove"),
     path("files/<id:pk>/replace/", dossier_views.dossier_replace, name="dossier-replace"),
+    path("dashboard/", dashboard_views.dashboard_view, name="dashboard"),
 ]
