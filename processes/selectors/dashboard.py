@@ -57,7 +57,7 @@ TOP_EXEMPLARS = 20
 #: The width of the longest bar, in the chart's own units (its view box is ``CHART_WIDTH`` wide).
 BAR_SCALE = 440
 CHART_WIDTH = 600
-ROW_HEIGHT = 40
+ROW_HEIGHT = 46
 
 GROUP_LABELS = {
     DIRECT_WORKER: _("Direct workers (workers and farmers)"),
@@ -91,11 +91,11 @@ class Bar:
 
     @property
     def label_y(self) -> int:
-        return self.y + 14
+        return self.y + 17
 
     @property
     def bar_y(self) -> int:
-        return self.y + 20
+        return self.y + 24
 
     @property
     def value_x(self) -> float:
@@ -103,7 +103,7 @@ class Bar:
 
     @property
     def value_y(self) -> int:
-        return self.y + 32
+        return self.y + 37
 
 
 @dataclass(frozen=True)
@@ -167,19 +167,20 @@ class Share:
 
     @property
     def label_y(self) -> int:
-        return self.y + 14
+        return self.y + 17
 
     @property
     def bar_y(self) -> int:
-        return self.y + 20
+        return self.y + 24
 
     @property
     def value_x(self) -> float:
-        return self.bar_width + 6
+        # Beside the bar, and past the target's mark when that is further right.
+        return max(self.bar_width, self.target_x or 0) + 6
 
     @property
     def value_y(self) -> int:
-        return self.y + 32
+        return self.y + 37
 
 
 @dataclass(frozen=True)

@@ -463,3 +463,29 @@ def test_no_warning_without_targets_nor_for_someone_who_cannot_approve(client, o
     assert WARNING in client.get(reverse("processes:nomination-detail", args=[cases[0].pk])).text
     client.force_login(org.hospital_secretary)
     assert WARNING not in client.get(reverse("processes:nomination-detail", args=[cases[0].pk])).text
+
+
+def test_an_administrator_sets_a_campaigns_targets_in_its_admin(client, org):
+    client.force_login(org.admin)
+    url = reverse("admin:processes_campaign_change", args=[org.campaign.pk])
+    page = client.get(url).text
+    for name in ("target_direct_workers_percent", "target_women_percent", "target_remote_percent"):
+        assert f'name="{name}"' in page
+    form = {
+        "code": org.campaign.code,
+        "name": org.campaign.name,
+        "launching_unit": org.city.pk,
+        "kind": org.campaign.kind,
+        "period_start": "2026-01-01",
+        "period_end": "2026-12-31",
+        "submission_deadline": "2026-11-30",
+        "target_direct_workers_percent": "40",
+        "target_women_percent": "101",
+        "target_remote_percent": "",
+    }
+    assert client.post(url, form).status_code == 200  # 101% refused, nothing saved
+    form["target_women_percent"] = "50"
+    assert client.post(url, form).status_code == 302
+    org.campaign.refresh_from_db()
+    assert (org.campaign.target_direct_workers_percent, org.campaign.target_women_percent) == (40, 50)
+    assert org.campaign.target_remote_percent is None
