@@ -17,8 +17,6 @@ from processes.forms import KeysetCursorField, LineField
 from processes.models import (
     AwardForm,
     Campaign,
-    Gender,
-    IndividualCategory,
     Nomination,
     Nominee,
     NomineeKind,
@@ -26,6 +24,7 @@ from processes.models import (
     Stage,
 )
 from processes.permissions import UserScope, nominations_visible_to
+from processes.priorities import PRIORITY_CHOICES, PRIORITY_FILTERS
 from processes.selectors.tracker import DEFAULT_SORT, SORTS, open_steps_of_row, with_open_steps
 from processes.text import search_words
 from workflow.calendar import working_calendar
@@ -35,19 +34,6 @@ SEARCH_MAX_LENGTH = 100
 DUE_WITHIN_MAX = 60
 #: A Vietnamese ID number: 9 digits (old card) or 12 (citizen identity card).
 ID_NUMBER_LENGTHS = (9, 12)
-
-DIRECT_WORKER, WOMAN, REMOTE = "direct_worker", "woman", "remote"
-PRIORITY_CHOICES = [
-    (DIRECT_WORKER, _("Direct worker (worker or farmer)")),
-    (WOMAN, _("Woman")),
-    (REMOTE, _("Remote or island area")),
-]
-#: The priority groups as the domain has them (``Nominee.is_direct_worker``, ``remote_or_island``).
-PRIORITY_FILTERS = {
-    DIRECT_WORKER: Q(nominee__category__in=[IndividualCategory.WORKER, IndividualCategory.FARMER]),
-    WOMAN: Q(nominee__gender=Gender.FEMALE),
-    REMOTE: Q(nominee__remote_or_island=True) | Q(unit__remote_or_island=True),
-}
 
 
 def words_filter(query: str, *, field: str = "search_text") -> Q | None:

@@ -340,3 +340,31 @@ def may_see_award_decision(user, document, *, scope: UserScope | None = None) ->
     """A signed decision's papers (the decision, its certificates list): whoever may see at least one
     of its awardees' nominations."""
     return nominations_visible_to(user, scope=scope).filter(decision__document=document).exists()
+
+
+# --- the dashboard -------------------------------------------------------------------------------
+
+
+def may_see_dashboard(user, *, scope: UserScope | None = None) -> bool:
+    """Secretaries, the Board and leaders: an administrator, a Board officer, or the head, a deputy or
+    the secretary of some unit (the city's chairman and vice-chairmen included)."""
+    scope = scope or user_scope(user)
+    return scope.user_id is not None and (scope.is_admin or scope.board or bool(scope.staff_units))
+
+
+def dashboard_nominations(user, *, scope: UserScope | None = None) -> QuerySet[Nomination]:
+    """The nominations the dashboard counts for ``user``: of those they may see, the ones of the units
+    they lead or serve as secretary (with the units below), and for the Board the city-level forms.
+
+    A case seen only because its viewer holds one of its steps (a delegate) or is its nominee is left out:
+    the figures are a unit's figures, and a head of one unit never sees another unit's."""
+    scope = scope or user_scope(user)
+    if not may_see_dashboard(user, scope=scope):
+        return Nomination.objects.none()
+    visible = nominations_visible_to(user, scope=scope)
+    if scope.is_admin:
+        return visible
+    counted = Q(unit_id__in=scope.staff_units)
+    if scope.board:
+        counted |= Q(award_form__decision_level=DecisionLevel.CITY_CHAIRMAN)
+    return visible.filter(counted)

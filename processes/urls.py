@@ -3,6 +3,7 @@ from django.urls import path
 from processes import (
     converters,  # noqa: F401  (registers <id:…>)
     council_views,
+    dashboard_views,
     document_views,
     dossier_views,
     public_views,
@@ -46,6 +47,7 @@ urlpatterns = [
     path("public/posting/", public_views.posting, name="public-posting"),
     path("public/posting/<id:pk>/objection/", public_views.posting_objection, name="public-objection"),
     path("public/awards/", public_views.awards, name="public-awards"),
+    path("dashboard/", dashboard_views.dashboard_view, name="dashboard"),
 ]
 # Issue 12, the papers (processes/document_views.py).
 urlpatterns += [

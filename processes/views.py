@@ -38,6 +38,7 @@ from processes.selectors import (
     inbox_page,
     nomination_timeline,
 )
+from processes.selectors.dashboard import forwarding_target_warnings
 from processes.services import (
     REASON_REQUIRED,
     nomination_act,
@@ -48,7 +49,7 @@ from processes.services import (
     step_reassign,
 )
 from workflow.errors import WorkflowError
-from workflow.models import ApprovalTask
+from workflow.models import ApprovalTask, StepAction
 from workflow.voting import open_ballots
 
 #: Dossier files a browser shows by itself (``dossier_views.dossier_preview`` serves them inline).
@@ -122,6 +123,10 @@ def _render_detail(request, nomination, scope, *, edit_form=None, posted=None, s
             "edit_form": edit_form if editable else None,
             "warnings": case_warnings(user=request.user, nomination=nomination, scope=scope),
             "route": case_route(nomination=nomination),
+            # Step id → the below-target warnings of the list its level sends up, shown by its decide form.
+            "target_warnings": forwarding_target_warnings(
+                (step.task, nomination) for step in open_steps if StepAction.APPROVE in dict(step.decisions)
+            ),
         },
         status=status,
     )

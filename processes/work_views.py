@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from processes.context_processors import remember_count
 from processes.forms import errors_text
 from processes.permissions import user_scope
+from processes.selectors.dashboard import forwarding_target_warnings
 from processes.selectors.my_work import BADGE_LABELS, my_work
 from processes.services import nomination_decide
 from processes.work_forms import BulkApproveForm
@@ -22,7 +23,7 @@ def my_work_view(request):
     scope = user_scope(request.user)
     work = my_work(request.user, scope=scope)
     if not work.truncated:
-        remember_count(request, len(work.rows))
+        remember_count(request, len(work.rows), scope=scope)
     return render(request, "processes/my_work.html", {"work": work, "badges": BADGE_LABELS})
 
 
@@ -37,7 +38,14 @@ def bulk_approve(request):
             return redirect("processes:my-work")
         return render(request, "processes/bulk_approve.html", {"form": form, "refused_form": True}, status=400)
     if request.method == "GET":
-        return render(request, "processes/bulk_approve.html", {"form": form, "chosen": form.chosen})
+        warnings = forwarding_target_warnings((chosen.task, chosen.nomination) for chosen in form.chosen)
+        # One warning per level and campaign, however many of its cases are chosen.
+        target_warnings = list(dict.fromkeys(text for texts in warnings.values() for text in texts))
+        return render(
+            request,
+            "processes/bulk_approve.html",
+            {"form": form, "chosen": form.chosen, "target_warnings": target_warnings},
+        )
     decided, refused = [], []
     for chosen in form.chosen:
         try:
