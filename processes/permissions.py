@@ -12,12 +12,14 @@ from datetime import date
 from enum import StrEnum
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from processes.models import (
     DECIDING_LEVEL_KINDS,
+    AwardDecision,
     Consultation,
+    Decision,
     DecisionLevel,
     Membership,
     Nomination,
@@ -334,3 +336,18 @@ def may_see_session(user, session: VoteSession) -> bool:
         or session.task_set.filter(owner=user).exists()
         or may_open_session(user, session.council_unit_id, scope=scope)
     )
+
+
+# --- signed award decisions ------------------------------------------------------------------------
+
+
+def decisions_visible_to(user, *, scope: UserScope | None = None) -> QuerySet[AwardDecision]:
+    """The numbered decisions ``user`` may open: those listing an awardee whose case they may see."""
+    visible = nominations_visible_to(user, scope=scope)
+    return AwardDecision.objects.filter(
+        Exists(Decision.objects.filter(document=OuterRef("pk"), nomination__in=visible.values("pk")))
+    )
+
+
+def may_see_decision(user, decision: AwardDecision, *, scope: UserScope | None = None) -> bool:
+    return decisions_visible_to(user, scope=scope).filter(pk=decision.pk).exists()

@@ -3,6 +3,7 @@ from django.urls import path
 from processes import (
     converters,  # noqa: F401  (registers <id:…>)
     council_views,
+    decision_views,
     dossier_views,
     route_views,
     tracker_views,
@@ -41,4 +42,8 @@ urlpatterns = [
     path("files/<id:pk>/preview/", dossier_views.dossier_preview, name="dossier-preview"),
     path("files/<id:pk>/remove/", dossier_views.dossier_remove, name="dossier-remove"),
     path("files/<id:pk>/replace/", dossier_views.dossier_replace, name="dossier-replace"),
+    path("decisions/", decision_views.decision_list_view, name="decision-list"),
+    path("decisions/sign/", decision_views.decision_sign_page, name="decision-sign"),
+    path("decisions/sign/confirm/", decision_views.decision_sign_confirm, name="decision-sign-confirm"),
+    path("decisions/<id:pk>/", decision_views.decision_detail, name="decision-detail"),
 ]

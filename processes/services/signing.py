@@ -40,6 +40,7 @@ def decision_sign(
     signed_on: date | None = None,
     confirm_non_working_day: bool = False,
     expected_versions: Mapping[int, int] | None = None,
+    comment: str = "",
 ) -> AwardDecision:
     """Sign one decision awarding the cases whose signing steps ``task_ids`` ``by`` holds.
 
@@ -47,7 +48,7 @@ def decision_sign(
     issuer). ``expected_versions``: task id → the case version the signer saw. All or nothing: a
     case refused (stale, decided meanwhile, not held) is named in the error and nothing is signed,
     no number used. A date that is not a working day needs ``confirm_non_working_day``; a date in
-    the future is refused."""
+    the future is refused. ``comment`` goes on every case's award."""
     task_ids = sorted(set(task_ids))  # one lock order for every signer
     if not task_ids:
         raise errors.DomainError(_("Choose at least one case to sign."))
@@ -89,6 +90,7 @@ def decision_sign(
                     task_id=task_id,
                     by=by,
                     action=StepAction.APPROVE,
+                    comment=comment,
                     expected_version=expected_versions.get(task_id),
                     document=document,
                 )
