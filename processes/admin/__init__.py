@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 # Imported for their registrations.
 from processes.admin import (  # noqa: F401
     chains,
+    documents,
     exports,
     nominations,
     nominees,

@@ -15,9 +15,11 @@ from django.utils import timezone
 
 from processes import services
 from processes.models import (
+    AwardDecision,
     Consultation,
     CultivationMilestone,
     Decision,
+    DecisionCounter,
     Delegation,
     DossierDownload,
     DossierFile,
@@ -46,7 +48,7 @@ from workflow.audit import audit_entries_for
 from workflow.models import AuditEntry
 
 #: Append-only logs: nobody adds to them by hand.
-NO_ADD_PAGE = {DossierDownload, Objection, Consultation, ExportJob}
+NO_ADD_PAGE = {DossierDownload, Objection, Consultation, ExportJob, AwardDecision, DecisionCounter}
 
 
 @pytest.fixture
@@ -120,6 +122,8 @@ def test_superuser_opens_every_changelist_add_and_change_page(admin_client, org)
     CultivationMilestone.objects.create(nomination=nomination, title="Đăng ký sáng kiến")
     DossierDownload.objects.create(file=DossierFile.objects.get(), user=org.admin)
     services.nomination_award(nomination=approve_until(nomination), by=org.chairman, decision_number="7/QĐ-UBND")
+    signed = approve_until(_in_summarise(org, nominee=NomineeFactory(unit=org.hospital)))
+    services.decision_sign(by=org.chairman, task_ids=[open_step(signed).pk], confirm_non_working_day=True)
     Delegation.objects.create(
         delegator=org.hospital_head, delegate=org.hospital_deputy, unit=org.hospital, valid_from=date(2026, 1, 1)
     )
