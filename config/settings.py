@@ -410,3 +410,9 @@ LOGGING = {
     # would flood the console.
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Award decisions the product numbers: the symbol after the number when the issuing unit has none of
+# its own, and how long a signer waits in line for the issuer's next number (signers of one issuer
+# take numbers one after the other) before being told to try again.
+DECISION_SYMBOL_DEFAULT = os.environ.get("DECISION_SYMBOL_DEFAULT", "QĐ-UBND")
+DECISION_NUMBER_LOCK_TIMEOUT_MS = env_int("DECISION_NUMBER_LOCK_TIMEOUT_MS", 60000)

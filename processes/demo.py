@@ -621,19 +621,38 @@ class SeedResult:
     password: str = DEMO_PASSWORD
 
 
+def _decision_heading(row: dict) -> tuple[str, str]:
+    """The symbol and place a unit's decisions carry (Decree 30/2020): a People's Committee numbers
+    its decisions QĐ-UBND, a department QĐ-<its abbreviation> (QĐ-SYT); the place is the city, or
+    the district's own name."""
+    if row["kind"] == UnitKind.CITY:
+        return "QĐ-UBND", CITY_PLACE
+    if row["kind"] == UnitKind.DISTRICT:
+        return "QĐ-UBND", row["name_vi"].removeprefix("Quận ").removeprefix("Huyện ")
+    if row["kind"] == UnitKind.DEPARTMENT:
+        return f"QĐ-{row['code'].split('.')[-1]}", CITY_PLACE
+    return "", ""
+
+
 def _load_units(rows) -> dict[str, OrganisationUnit]:
     units = {unit.code: unit for unit in OrganisationUnit.objects.filter(code__in=[row["code"] for row in rows])}
     created = []
     for row in rows:
+        symbol, place = _decision_heading(row)
         if row["code"] not in units:
             unit = OrganisationUnit.objects.create(
                 code=row["code"],
                 name=row["name_vi"],
                 kind=row["kind"],
                 remote_or_island=row["remote_or_island"] == "yes",
+                decision_symbol=symbol,
+                place_name=place,
             )
             units[unit.code] = unit
             created.append(row)
+        elif symbol and not units[row["code"]].decision_symbol:
+            # Units seeded before decisions carried a symbol get one; one an administrator set stays.
+            OrganisationUnit.objects.filter(pk=units[row["code"]].pk).update(decision_symbol=symbol, place_name=place)
     UnitLink.objects.bulk_create(
         UnitLink(unit=units[row["code"]], parent=units[row["parent"]], valid_from=ORGANISATION_FROM)
         for row in created
@@ -1003,6 +1022,9 @@ REFORM_USERS = [
     ("secretary.thtqt", "HP.LC.THTQT", Role.SECRETARY, ORGANISATION_FROM),
 ]
 
+
+#: The place the city's documents are dated from.
+CITY_PLACE = "Hải Phòng"
 
 #: Where the demo's returns and rejections happen in each chain.
 RETURN_AT = {"city_regular": "board_intake", "city_simplified": "board_appraisal", "unit_level": "unit_confirm"}

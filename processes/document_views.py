@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 from processes import documents
 from processes.document_forms import UnitPapersForm
 from processes.models import AwardDecision, Campaign, OrganisationUnit
-from processes.permissions import may_see_award_decision, may_see_session, nominations_visible_to, user_scope
+from processes.permissions import may_see_decision, may_see_session, nominations_visible_to, user_scope
 from workflow.models import VoteSession
 
 
@@ -35,7 +35,7 @@ def _docx(data: bytes, filename: str) -> HttpResponse:
 
 def _award_decision_or_404(request, pk) -> AwardDecision:
     document = get_object_or_404(AwardDecision.objects.select_related("issuer", "signer"), pk=pk)
-    if not may_see_award_decision(request.user, document):
+    if not may_see_decision(request.user, document):
         raise Http404
     return document
 

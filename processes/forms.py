@@ -201,7 +201,8 @@ class StepDecisionForm(forms.Form):
         label=_("Your decision"), choices=[(action, StepAction(action).label) for action in StepAction.values]
     )
     comment = TextField(label=_("Comment"))
-    decision_number = LineField(label=_("Decision number"), max_length=60)
+    # At the signing step the product numbers the decision; a date off needs the signer's confirmation.
+    confirm_non_working_day = forms.BooleanField(required=False)
     expected_version = VersionField(required=False)
 
 

@@ -12,12 +12,14 @@ from datetime import date
 from enum import StrEnum
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from processes.models import (
     DECIDING_LEVEL_KINDS,
+    AwardDecision,
     Consultation,
+    Decision,
     DecisionLevel,
     Membership,
     Nomination,
@@ -336,12 +338,6 @@ def may_see_session(user, session: VoteSession) -> bool:
     )
 
 
-def may_see_award_decision(user, document, *, scope: UserScope | None = None) -> bool:
-    """A signed decision's papers (the decision, its certificates list): whoever may see at least one
-    of its awardees' nominations."""
-    return nominations_visible_to(user, scope=scope).filter(decision__document=document).exists()
-
-
 # --- the dashboard -------------------------------------------------------------------------------
 
 
@@ -368,3 +364,18 @@ def dashboard_nominations(user, *, scope: UserScope | None = None) -> QuerySet[N
     if scope.board:
         counted |= Q(award_form__decision_level=DecisionLevel.CITY_CHAIRMAN)
     return visible.filter(counted)
+
+
+# --- signed award decisions ------------------------------------------------------------------------
+
+
+def decisions_visible_to(user, *, scope: UserScope | None = None) -> QuerySet[AwardDecision]:
+    """The numbered decisions ``user`` may open: those listing an awardee whose case they may see."""
+    visible = nominations_visible_to(user, scope=scope)
+    return AwardDecision.objects.filter(
+        Exists(Decision.objects.filter(document=OuterRef("pk"), nomination__in=visible.values("pk")))
+    )
+
+
+def may_see_decision(user, decision: AwardDecision, *, scope: UserScope | None = None) -> bool:
+    return decisions_visible_to(user, scope=scope).filter(pk=decision.pk).exists()

@@ -4,6 +4,7 @@ from processes import (
     converters,  # noqa: F401  (registers <id:…>)
     council_views,
     dashboard_views,
+    decision_views,
     document_views,
     dossier_views,
     public_views,
@@ -77,4 +78,11 @@ urlpatterns += [
         document_views.summary_list_docx,
         name="summary-list-docx",
     ),
+]
+# Issue 12, signing (processes/decision_views.py).
+urlpatterns += [
+    path("decisions/", decision_views.decision_list_view, name="decision-list"),
+    path("decisions/sign/", decision_views.decision_sign_page, name="decision-sign"),
+    path("decisions/sign/confirm/", decision_views.decision_sign_confirm, name="decision-sign-confirm"),
+    path("decisions/<id:pk>/", decision_views.decision_detail, name="decision-detail"),
 ]

@@ -39,8 +39,10 @@ from processes.selectors import (
     nomination_timeline,
 )
 from processes.selectors.dashboard import forwarding_target_warnings
+from processes.selectors.signing import is_signing_step
 from processes.services import (
     REASON_REQUIRED,
+    decision_sign,
     nomination_act,
     nomination_create,
     nomination_decide,
@@ -48,6 +50,7 @@ from processes.services import (
     nominee_create,
     step_reassign,
 )
+from workflow.calendar import is_working_day
 from workflow.errors import WorkflowError
 from workflow.models import ApprovalTask, StepAction
 from workflow.voting import open_ballots
@@ -85,7 +88,6 @@ def _render_detail(request, nomination, scope, *, edit_form=None, posted=None, s
             "label": ACTION_LABELS[action.name],
             "blocked_by": action.blocked_by,
             "needs_reason": action.name in REASON_REQUIRED,
-            "needs_decision": action.name == "award",
         }
         for action in available_actions(user=request.user, nomination=nomination, scope=scope)
     ]
@@ -127,6 +129,7 @@ def _render_detail(request, nomination, scope, *, edit_form=None, posted=None, s
             "target_warnings": forwarding_target_warnings(
                 (step.task, nomination) for step in open_steps if StepAction.APPROVE in dict(step.decisions)
             ),
+            "signing_off_day": not is_working_day(timezone.localdate()),
         },
         status=status,
     )
@@ -183,19 +186,30 @@ def step_decide(request, pk, task_id):
     nomination = visible_nomination_or_404(request.user, pk, scope=scope)
     task = _step_of(nomination, task_id)
     form = StepDecisionForm(request.POST)
-    posted = {"task": task.pk, **{name: form.data.get(name, "") for name in ("action", "comment", "decision_number")}}
+    posted = {"task": task.pk, **{name: form.data.get(name, "") for name in ("action", "comment")}}
     if not form.is_valid():
         return _refused(request, nomination, message=errors_text(form), posted=posted, status=400)
     data = form.cleaned_data
     try:
-        updated = nomination_decide(
-            task_id=task.pk,
-            by=request.user,
-            action=data["action"],
-            comment=data["comment"],
-            decision_number=data["decision_number"],
-            expected_version=data["expected_version"],
-        )
+        if data["action"] == StepAction.APPROVE and is_signing_step(task):
+            # The award: a decision of its own, numbered by the product.
+            version = data["expected_version"]
+            decision_sign(
+                by=request.user,
+                task_ids=[task.pk],
+                confirm_non_working_day=data["confirm_non_working_day"],
+                expected_versions={task.pk: version} if version is not None else None,
+                comment=data["comment"],
+            )
+            updated = Nomination.objects.select_related("unit").get(pk=nomination.pk)
+        else:
+            updated = nomination_decide(
+                task_id=task.pk,
+                by=request.user,
+                action=data["action"],
+                comment=data["comment"],
+                expected_version=data["expected_version"],
+            )
     except WorkflowError as error:
         # A stale or double click, a refused step: say why and keep what the user typed.
         return _refused(request, nomination, message=str(error), posted=posted, status=409)

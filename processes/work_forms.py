@@ -100,15 +100,20 @@ class BulkApproveForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        pairs = cleaned.get("tasks") or []
-        if pairs:
-            tasks = ApprovalTask.objects.select_related("step", "process").in_bulk([task_id for task_id, _v in pairs])
-            nominations = Nomination.objects.select_related("nominee", "unit").in_bulk(
-                {task.process.subject_id for task in tasks.values()}
-            )
-            self.chosen = [
-                Chosen(task=tasks[task_id], nomination=nominations[tasks[task_id].process.subject_id], version=version)
-                for task_id, version in pairs
-                if task_id in tasks and tasks[task_id].process.subject_id in nominations
-            ]
+        self.chosen = chosen_steps(cleaned.get("tasks") or [])
         return cleaned
+
+
+def chosen_steps(pairs) -> list[Chosen]:
+    """The (task id, version) pairs of a cleaned ``StepVersionField``, read with their nominations."""
+    if not pairs:
+        return []
+    tasks = ApprovalTask.objects.select_related("step", "process").in_bulk([task_id for task_id, _v in pairs])
+    nominations = Nomination.objects.select_related("nominee", "unit").in_bulk(
+        {task.process.subject_id for task in tasks.values()}
+    )
+    return [
+        Chosen(task=tasks[task_id], nomination=nominations[tasks[task_id].process.subject_id], version=version)
+        for task_id, version in pairs
+        if task_id in tasks and tasks[task_id].process.subject_id in nominations
+    ]

@@ -103,6 +103,7 @@ class WorkItem:
 class MyWork:
     rows: list[WorkItem] = field(default_factory=list)
     truncated: bool = False
+    signing: bool = False  # the user holds a signing step: the signing page is for them
 
     @property
     def bulk(self) -> bool:
@@ -221,9 +222,9 @@ def _end_of(day) -> datetime:
     return datetime.combine(day, END_OF_DAY, tzinfo=timezone.get_default_timezone())
 
 
-def _signing_steps(version_ids) -> set[int]:
+def signing_steps(version_ids) -> set[int]:
     """Steps that may be the last of their version (no later step that always applies): approving one
-    signs the award, which needs a decision number, so it is never approved in bulk."""
+    signs the award, which is done on a numbered decision (the signing page), never in bulk."""
     by_version: dict[int, list[TemplateStep]] = {}
     for step in TemplateStep.objects.filter(version_id__in=version_ids).only(
         "id", "version_id", "position", "condition"
@@ -264,7 +265,7 @@ def my_work(user, *, scope: UserScope | None = None, now: datetime | None = None
     nominations = Nomination.objects.select_related("nominee", "unit").in_bulk(
         {task.process.subject_id for task in steps if task.process.subject_type_id == nomination_ct.pk}
     )
-    signing = _signing_steps({task.process.version_id for task in held})
+    signing = signing_steps({task.process.version_id for task in held})
     for task in held:
         nomination = nominations.get(task.process.subject_id)
         if nomination is None:
@@ -276,12 +277,13 @@ def my_work(user, *, scope: UserScope | None = None, now: datetime | None = None
                 "step": what,
                 "head": head.get_full_name() or head.get_username(),
             }
-        approvable = (
+        decides = (
             task.step.kind == StepKind.DECISION
             and StepAction.APPROVE in task.step.actions
-            and task.step_id not in signing
             and nomination.nominee.user_id != scope.user_id
         )
+        approvable = decides and task.step_id not in signing
+        work.signing |= decides and task.step_id in signing
         work.rows.append(
             WorkItem(
                 kind=Kind.STEP,

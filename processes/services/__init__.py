@@ -50,6 +50,7 @@ from processes.services.nominations import (
 from processes.services.nominees import NOMINEE_FIELDS, PROCEEDINGS_FLAGS, nominee_create, nominee_update
 from processes.services.organisation import membership_create
 from processes.services.posting import objection_record, objection_submit_public
+from processes.services.signing import NonWorkingDay, decision_sign
 
 __all__ = [
     "AGENCY_MAX_WORKING_DAYS",
@@ -62,6 +63,7 @@ __all__ = [
     "NOMINEE_FIELDS",
     "PROCEEDINGS_FLAGS",
     "REASON_REQUIRED",
+    "NonWorkingDay",
     "ReassignOption",
     "consultation_answer",
     "consultation_request",
@@ -69,6 +71,7 @@ __all__ = [
     "council_session_open",
     "council_vote",
     "decider_role",
+    "decision_sign",
     "decisions_offered",
     "delegation_check",
     "delegation_create",

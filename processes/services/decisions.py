@@ -13,6 +13,7 @@ from django_fsm import ConcurrentTransition
 from processes import errors
 from processes.actions import SENT_BACK, STEP_APPROVED
 from processes.models import (
+    AwardDecision,
     Decision,
     Membership,
     Nomination,
@@ -58,6 +59,7 @@ def nomination_decide(
     decision_number: str = "",
     signed_on: date | None = None,
     expected_version: int | None = None,
+    document: AwardDecision | None = None,
 ) -> Nomination:
     """Decide an open approval step: approve, return for completion or reject.
 
@@ -69,7 +71,8 @@ def nomination_decide(
     since is refused as stale. Return and reject move the nomination (returned, rejected); approving
     the last step records the signed decision and moves it to replicate; any other approval moves
     the chain on. Each decision writes one audit entry on the nomination, which also says who was
-    given the step it opened.
+    given the step it opened. ``document``: the numbered decision being signed (``decision_sign``),
+    whose number, date and signature the award takes; the step must then be the last, of its issuer.
     """
     comment = plain(comment)
     if action in (StepAction.RETURN, StepAction.REJECT) and not comment:
@@ -77,10 +80,14 @@ def nomination_decide(
     with open_step(task_id, user=by) as approval_task:
         nomination = nomination_for_decision(approval_task)
         with known_subject(nomination):
-            return _decide(approval_task, nomination, by, action, comment, decision_number, signed_on, expected_version)
+            return _decide(
+                approval_task, nomination, by, action, comment, decision_number, signed_on, expected_version, document
+            )
 
 
-def _decide(approval_task, nomination, by, action, comment, decision_number, signed_on, expected_version) -> Nomination:
+def _decide(
+    approval_task, nomination, by, action, comment, decision_number, signed_on, expected_version, document=None
+) -> Nomination:
     """``nomination_decide`` once the step is locked and its nomination read."""
     if nomination.nominee.user_id == by.pk:
         raise errors.PermissionDenied(_("Nobody decides on their own nomination."))
@@ -105,6 +112,10 @@ def _decide(approval_task, nomination, by, action, comment, decision_number, sig
         )
     if role == INTERVENTION and not comment:
         raise errors.DomainError(_("An administrator moving a step that someone else holds must give the reason."))
+    if document is not None and (action != StepAction.APPROVE or not is_last):
+        raise errors.TransitionNotAllowed(_("The case is not at its signing step."))
+    if document is not None and approval_task.unit_id != document.issuer_id:
+        raise errors.DomainError(_("The case is signed by another unit than this decision's issuer."))
     if expected_version is not None and nomination.version != expected_version:
         raise stale_error(nomination)
     if action == StepAction.APPROVE and nomination.consulting:
@@ -129,6 +140,7 @@ def _decide(approval_task, nomination, by, action, comment, decision_number, sig
         expected_version=expected_version,
         intervention=role == INTERVENTION,
         is_last=is_last,
+        document=document,
     )
 
 
@@ -146,6 +158,7 @@ def apply_decision(
     expected_version=None,
     intervention=False,
     is_last=None,
+    document=None,
 ) -> Nomination:
     """What a decision does, under the case's lock and with ``nomination`` read inside it: the chain
     moves (``approval_decide``), the nomination takes its transition or a new version, and one audit
@@ -188,6 +201,7 @@ def apply_decision(
             deciding_unit_id=approval_task.unit_id,
             expected_version=expected_version,
             then=move_chain,
+            document=document,
         )
     else:
         try:
@@ -271,17 +285,25 @@ def _award(
     deciding_unit_id=None,
     expected_version: int | None = None,
     then=None,
+    document: AwardDecision | None = None,
 ) -> Nomination:
     """A deputy (a vice-chairman for city forms) signs on the head's behalf; the decision says so.
 
     The deciding unit is the last step's (resolved over the tree of the case's start), so a case
-    started before a reorganisation is signed in person by the old level's head."""
-    decision_number = (decision_number or "").strip()
-    if not decision_number:
-        raise errors.DomainError(_("A decision number is required."))
-    signed_on = signed_on or timezone.localdate()
-    unit_id = deciding_unit_id or deciding_unit_id_of(nomination, OrgTree.on(signed_on))
-    on_behalf = not Membership.objects.on(signed_on).filter(user=by, unit_id=unit_id, role=Role.HEAD).exists()
+    started before a reorganisation is signed in person by the old level's head. With ``document``
+    (the product numbered the decision) the award takes its number, date and signature and lists
+    itself in it; without, ``decision_number`` records a decision signed outside the product."""
+    if document is not None:
+        decision_number, signed_on, on_behalf = document.number, document.signed_on, document.on_behalf
+    else:
+        decision_number = (decision_number or "").strip()
+        if not decision_number:
+            raise errors.DomainError(_("A decision number is required."))
+        signed_on = signed_on or timezone.localdate()
+        unit_id = deciding_unit_id or deciding_unit_id_of(nomination, OrgTree.on(signed_on))
+        on_behalf = signer_on_behalf(by, unit_id=unit_id, day=signed_on)
+    if document is not None:
+        data = {**data, "award_decision": document.pk}
     current = transition(
         nomination=nomination,
         by=by,
@@ -298,9 +320,19 @@ def _award(
         then=then,
     )
     Decision.objects.create(
-        nomination=current, number=decision_number, signed_on=signed_on, signer=by, on_behalf=on_behalf
+        nomination=current,
+        number=decision_number,
+        signed_on=signed_on,
+        signer=by,
+        on_behalf=on_behalf,
+        document=document,
     )
     return current
+
+
+def signer_on_behalf(user, *, unit_id, day: date) -> bool:
+    """Whether ``user`` signs a decision of ``unit_id`` on its head's behalf (they are not its head)."""
+    return not Membership.objects.on(day).filter(user=user, unit_id=unit_id, role=Role.HEAD).exists()
 
 
 def nomination_act(

@@ -133,11 +133,8 @@ def test_superuser_opens_every_changelist_add_and_change_page(admin_client, org)
     CultivationMilestone.objects.create(nomination=nomination, title="Đăng ký sáng kiến")
     DossierDownload.objects.create(file=DossierFile.objects.get(), user=org.admin)
     services.nomination_award(nomination=approve_until(nomination), by=org.chairman, decision_number="7/QĐ-UBND")
-    signed = AwardDecision.objects.create(
-        issuer=org.city, year=2026, sequence=7, symbol="QĐ-UBND", signed_on=date(2026, 5, 4), signer=org.chairman
-    )
-    DecisionCounter.objects.create(issuer=org.city, year=2026, last_number=7)
-    Decision.objects.filter(nomination=nomination).update(document=signed)
+    signed = approve_until(_in_summarise(org, nominee=NomineeFactory(unit=org.hospital)))
+    services.decision_sign(by=org.chairman, task_ids=[open_step(signed).pk], confirm_non_working_day=True)
     ReplicationPlan.objects.create(nomination=nomination, updated_by=org.board_officer)
     DisseminationActivity.objects.create(
         nomination=nomination,

@@ -17,7 +17,7 @@ from django.utils import translation
 import processes
 from processes import demo
 from processes.management.commands.seed_demo import Progress
-from processes.models import Nomination, Nominee, PriorAward, Procedure, Stage
+from processes.models import Nomination, Nominee, OrganisationUnit, PriorAward, Procedure, Stage
 from workflow.audit import audit_entries_for
 from workflow.models import AuditEntry
 
@@ -99,6 +99,16 @@ def test_demo_nominees_are_realistic_and_include_the_blocked_and_the_decorated(s
     names = list(people.values_list("name", flat=True))
     assert all(len(name.split()) >= 3 for name in names)  # family, middle and given names
     assert sum(name != name.encode("ascii", "ignore").decode() for name in names) > len(names) / 2
+
+
+def test_demo_units_carry_the_symbol_and_place_their_decisions_show(seeded):
+    headings = dict(
+        (code, (symbol, place))
+        for code, symbol, place in OrganisationUnit.objects.values_list("code", "decision_symbol", "place_name")
+    )
+    assert headings["HP"] == ("QĐ-UBND", "Hải Phòng")
+    assert headings["HP.SYT"] == ("QĐ-SYT", "Hải Phòng")
+    assert headings["HP.LC"] == ("QĐ-UBND", "Lê Chân")
 
 
 def test_verify_audit_passes_after_seeding(seeded):

@@ -87,13 +87,21 @@ def test_an_outsider_cannot_see_or_decide(client, org):
     assert client.post(*_decide(nomination, open_step(nomination), action="approve")).status_code == 404
 
 
-def test_the_last_step_records_the_decision_number(client, org):
+def test_the_last_step_signs_a_decision_the_product_numbers(client, org):
+    org.city.decision_symbol = "QĐ-UBND"
+    org.city.save()
     nomination = approve_until(submitted(org))
     client.force_login(org.chairman)
-    response = client.post(*_decide(nomination, open_step(nomination), action="approve", decision_number="9/QĐ"))
+    page = client.get(_detail(nomination)).text
+    assert 'name="decision_number"' not in page  # nobody types a number any more
+    # Confirmed in case the test runs on a weekend or a holiday (signing is dated today).
+    decide = _decide(nomination, open_step(nomination), action="approve", confirm_non_working_day="on")
+    response = client.post(*decide)
     assert response.status_code == 302
     nomination.refresh_from_db()
-    assert (nomination.stage, nomination.decision.number) == (Stage.REPLICATE, "9/QĐ")
+    assert (nomination.stage, nomination.decision.number) == (Stage.REPLICATE, "1/QĐ-UBND")
+    assert nomination.decision.document.number == "1/QĐ-UBND"
+    assert "award decision no. 1/QĐ-UBND recorded" in client.get(_detail(nomination)).text
 
 
 def test_the_secretary_reassigns_a_step_with_a_reason(client, org):
