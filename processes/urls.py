@@ -4,6 +4,7 @@ from processes import (
     converters,  # noqa: F401  (registers <id:…>)
     council_views,
     dossier_views,
+    replication_views,
     route_views,
     tracker_views,
     views,
@@ -41,4 +42,8 @@ urlpatterns = [
     path("files/<id:pk>/preview/", dossier_views.dossier_preview, name="dossier-preview"),
     path("files/<id:pk>/remove/", dossier_views.dossier_remove, name="dossier-remove"),
     path("files/<id:pk>/replace/", dossier_views.dossier_replace, name="dossier-replace"),
+    path("nominations/<id:pk>/replication/activities/", replication_views.activity_new, name="activity-new"),
+    path("nominations/<id:pk>/replication/plan/", replication_views.plan_set, name="replication-plan"),
+    path("nominations/<id:pk>/replication/close/", replication_views.replication_close, name="replication-close"),
+    path("evidence/<id:pk>/download/", replication_views.evidence_download, name="evidence-download"),
 ]

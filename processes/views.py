@@ -28,6 +28,7 @@ from processes.models import (
     Procedure,
 )
 from processes.permissions import C, can_edit, can_view, capacities, user_scope
+from processes.replication_forms import replication_panel
 from processes.selectors import (
     approval_steps,
     available_actions,
@@ -77,7 +78,7 @@ def visible_nomination_or_404(user, pk, *, scope=None) -> Nomination:
     return nomination
 
 
-def _render_detail(request, nomination, scope, *, edit_form=None, posted=None, status=200):
+def _render_detail(request, nomination, scope, *, edit_form=None, posted=None, status=200, replication=None):
     actions = [
         {
             "name": action.name,
@@ -122,6 +123,7 @@ def _render_detail(request, nomination, scope, *, edit_form=None, posted=None, s
             "edit_form": edit_form if editable else None,
             "warnings": case_warnings(user=request.user, nomination=nomination, scope=scope),
             "route": case_route(nomination=nomination),
+            "replication": replication or replication_panel(request.user, nomination, scope),
         },
         status=status,
     )

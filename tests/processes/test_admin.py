@@ -231,7 +231,7 @@ def test_a_step_not_allowed_shows_an_error_for_that_nomination_and_changes_nothi
     services.nomination_award(nomination=approve_until(awarded), by=org.chairman, decision_number="12/QĐ-UBND")
     entries_before = AuditEntry.objects.count()
 
-    response = _act(admin_client, "close", [waiting, awarded])
+    response = _act(admin_client, "close", [waiting, awarded], confirm="yes", reason="Đã nhân rộng")
     levels = [level for level, _text in _messages(response)]
     assert levels.count("error") == 1
     assert str(waiting) in next(text for level, text in _messages(response) if level == "error")
