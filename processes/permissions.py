@@ -224,6 +224,29 @@ def may_close_replication(user, nomination: Nomination, *, scope: UserScope | No
     return nomination.stage == Stage.REPLICATE and can_transition(user, nomination, "close", scope=scope)
 
 
+def statistics_units(user, *, scope: UserScope | None = None) -> frozenset[int] | None:
+    """The units whose awards ``user`` may count in the annual statistics: None for the whole city (an
+    administrator, the Board, the city's leaders), the subtrees a district's or department's head or
+    deputy leads, or nothing (an empty set) for everyone else."""
+    scope = scope or user_scope(user)
+    if scope.user_id is None:
+        return frozenset()
+    if scope.is_admin or scope.board:
+        return None
+    led: set[int] = set()
+    for unit_id, held in scope.roles.items():
+        if held & set(HEAD_ROLES) and scope.tree.kind.get(unit_id) in (UnitKind.CITY, *DECIDING_LEVEL_KINDS):
+            if scope.tree.kind.get(unit_id) == UnitKind.CITY:
+                return None
+            led |= scope.tree.descendants(unit_id)
+    return frozenset(led)
+
+
+def may_see_statistics(user, *, scope: UserScope | None = None) -> bool:
+    """The statistics page and workbook: whoever counts something there (``statistics_units``)."""
+    return statistics_units(user, scope=scope) != frozenset()
+
+
 def can_propose_in(user, unit: OrganisationUnit, *, scope: UserScope | None = None) -> bool:
     """Create a nomination proposed by ``unit``: its head, deputy or secretary."""
     scope = scope or user_scope(user)

@@ -6,6 +6,7 @@ from processes import (
     dossier_views,
     replication_views,
     route_views,
+    statistics_views,
     tracker_views,
     views,
     work_views,
@@ -46,4 +47,6 @@ urlpatterns = [
     path("nominations/<id:pk>/replication/plan/", replication_views.plan_set, name="replication-plan"),
     path("nominations/<id:pk>/replication/close/", replication_views.replication_close, name="replication-close"),
     path("evidence/<id:pk>/download/", replication_views.evidence_download, name="evidence-download"),
+    path("statistics/", statistics_views.statistics, name="statistics"),
+    path("statistics/download/", statistics_views.statistics_download, name="statistics-download"),
 ]
