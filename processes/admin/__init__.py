@@ -19,6 +19,7 @@ from processes.admin import (  # noqa: F401
     organisation,
     posting,
     reference,
+    replication,
     templates,
     third_party,
     users,

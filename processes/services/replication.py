@@ -147,6 +147,9 @@ def activity_record(
     """Record a talk, an article, a training or an adoption, with its evidence files; the case closes
     when this activity meets its plan. Either the activity, its files and the entries all exist
     afterwards or none does (the stored files of a refused call are deleted)."""
+    # Checked now on the row as it is (the caller's copy may be older), so that nothing is stored for a
+    # refusal; checked again under the lock before anything is written.
+    nomination = Nomination.objects.select_related("award_form", "nominee").get(pk=nomination.pk)
     _check_may_record(by, nomination)
     if kind not in ActivityKind.values:
         raise errors.DomainError(_("Choose what kind of activity this was."))

@@ -15,10 +15,12 @@ from django.utils import timezone
 
 from processes import services
 from processes.models import (
+    ActivityEvidence,
     Consultation,
     CultivationMilestone,
     Decision,
     Delegation,
+    DisseminationActivity,
     DossierDownload,
     DossierFile,
     EligibilityRule,
@@ -27,6 +29,7 @@ from processes.models import (
     Nomination,
     Objection,
     PriorAward,
+    ReplicationPlan,
     RequiredDocument,
     Role,
     Stage,
@@ -46,7 +49,15 @@ from workflow.audit import audit_entries_for
 from workflow.models import AuditEntry
 
 #: Append-only logs: nobody adds to them by hand.
-NO_ADD_PAGE = {DossierDownload, Objection, Consultation, ExportJob}
+NO_ADD_PAGE = {
+    DossierDownload,
+    Objection,
+    Consultation,
+    ExportJob,
+    ReplicationPlan,
+    DisseminationActivity,
+    ActivityEvidence,
+}
 
 
 @pytest.fixture
@@ -120,6 +131,18 @@ def test_superuser_opens_every_changelist_add_and_change_page(admin_client, org)
     CultivationMilestone.objects.create(nomination=nomination, title="Đăng ký sáng kiến")
     DossierDownload.objects.create(file=DossierFile.objects.get(), user=org.admin)
     services.nomination_award(nomination=approve_until(nomination), by=org.chairman, decision_number="7/QĐ-UBND")
+    services.replication_plan_set(
+        nomination=nomination, by=org.hospital_head, activities_required=5, adoptions_required=1
+    )
+    services.activity_record(
+        nomination=nomination,
+        by=org.hospital_secretary,
+        kind="adoption",
+        held_on=date(2026, 3, 2),
+        title="Phường áp dụng mô hình",
+        adopting_unit=org.ward,
+        evidence=[SimpleUploadedFile("bien-ban.pdf", PDF_BYTES)],
+    )
     Delegation.objects.create(
         delegator=org.hospital_head, delegate=org.hospital_deputy, unit=org.hospital, valid_from=date(2026, 1, 1)
     )
