@@ -34,6 +34,26 @@ def _agencies(data: dict) -> str:
     return ", ".join(data.get("agencies", []))
 
 
+def _plan_met(data: dict) -> str:
+    if not data.get("plan_met"):
+        return ""
+    return str(
+        _("replication plan met: %(activities)s activities, %(units)s adopting units")
+        % {"activities": data.get("activities", 0), "units": data.get("adopting_units", 0)}
+    )
+
+
+def _activity(data: dict) -> str:
+    return f"“{data['title']}”" if data.get("title") else ""
+
+
+def _plan(data: dict) -> str:
+    return str(
+        _("%(activities)s activities, %(units)s adopting units")
+        % {"activities": data.get("activities_required", 0), "units": data.get("adoptions_required", 0)}
+    )
+
+
 NOMINATION_CREATED = declare("processes.nomination.created", _("Nomination opened"))
 CULTIVATION_STARTED = declare("processes.nomination.cultivation_started", _("Cultivation started"))
 SUBMITTED = declare("processes.nomination.submitted", _("Submitted for approval"))
@@ -44,7 +64,7 @@ RETURNED = declare("processes.nomination.returned", _("Sent back for completion"
 RESUBMITTED = declare("processes.nomination.resubmitted", _("Resubmitted"))
 REJECTED = declare("processes.nomination.rejected", _("Refused"), notify=("case_outcome",))
 AWARDED = declare("processes.nomination.awarded", _("Award decided"), detail=_decision_number, notify=("case_outcome",))
-CLOSED = declare("processes.nomination.closed", _("Case closed"))
+CLOSED = declare("processes.nomination.closed", _("Case closed"), detail=_plan_met)
 WITHDRAWN = declare("processes.nomination.withdrawn", _("Withdrawn by the unit"))
 UPDATED = declare("processes.nomination.updated", _("Dossier text edited"))
 STEP_OPENED = declare("processes.nomination.step_opened", _("Step opened"))
@@ -74,3 +94,7 @@ FILE_UPLOADED = declare("processes.dossier.uploaded", _("File uploaded"), detail
 FILE_REPLACED = declare("processes.dossier.replaced", _("File replaced"), detail=_replaced_file)
 FILE_REMOVED = declare("processes.dossier.removed", _("File removed"), detail=_file_name)
 DELEGATION_CREATED = declare("processes.delegation.created", _("Delegation made"))
+REPLICATION_PLAN_SET = declare("processes.replication.plan_set", _("Replication plan set"), detail=_plan)
+ACTIVITY_RECORDED = declare(
+    "processes.replication.activity_recorded", _("Dissemination activity recorded"), detail=_activity
+)

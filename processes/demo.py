@@ -319,6 +319,7 @@ REJECT_REASONS = [
     "Hội đồng Thi đua - Khen thưởng không thống nhất đề nghị khen thưởng.",
     "Thành tích đã được khen thưởng ở hình thức khác trong năm.",
 ]
+CLOSE_REASON = "Điển hình đã được tuyên truyền, nhân rộng tại đơn vị; kết thúc theo dõi."
 WITHDRAW_REASONS = [
     "Đơn vị rút hồ sơ để hoàn thiện, đề nghị vào đợt sau.",
     "Cá nhân chuyển công tác sang đơn vị khác.",
@@ -419,7 +420,7 @@ def _steps(rng: random.Random, target: str, *, ad_hoc: bool) -> list[tuple[str, 
     if target == Stage.REPLICATE:
         return [*to_summarise, *cycle, ("consult", ""), ("award", "")]
     if target == Stage.CLOSED:
-        return [*to_summarise, *cycle, ("consult", ""), ("award", ""), ("close", "")]
+        return [*to_summarise, *cycle, ("consult", ""), ("award", ""), ("close", CLOSE_REASON)]
     if target == Stage.REJECTED:
         return [*to_summarise, ("reject", rng.choice(REJECT_REASONS))]
     # Withdrawn: from any stage a unit head may still pull a case back from.
@@ -895,7 +896,7 @@ class Story:
                 signed_on=min(plan.signed_on, timezone.localdate()),
             )
         elif step == "close":
-            nomination = services.nomination_close(nomination=nomination, by=self.head)
+            nomination = services.nomination_close(nomination=nomination, by=self.head, reason=note)
         elif step == "withdraw":
             nomination = services.nomination_withdraw(nomination=nomination, by=self.head, reason=note)
         else:  # pragma: no cover - a typo in the plan

@@ -50,6 +50,10 @@ C = Capacity
 HEAD_ROLES = (Role.HEAD, Role.DEPUTY)
 STAFF_ROLES = (Role.HEAD, Role.DEPUTY, Role.SECRETARY)
 
+#: Who spreads an awarded exemplar: sets its replication plan, records the activities with their
+#: evidence, and closes its case (with a reason) before the plan is met.
+REPLICATION_RULES = frozenset({C.UNIT_HEAD, C.UNIT_SECRETARY, C.BOARD})
+
 #: Transition → capacities allowed to take it. Stage and guard conditions are the FSM's job.
 TRANSITION_RULES: dict[str, frozenset[Capacity]] = {
     "start_cultivation": frozenset({C.UNIT_HEAD}),
@@ -59,7 +63,7 @@ TRANSITION_RULES: dict[str, frozenset[Capacity]] = {
     "return_for_completion": frozenset({C.UNIT_HEAD, C.CHAIN_HEAD, C.BOARD, C.DECIDER}),
     "reject": frozenset({C.UNIT_HEAD, C.CHAIN_HEAD, C.BOARD, C.DECIDER}),
     "award": frozenset({C.DECIDER}),
-    "close": frozenset({C.UNIT_HEAD, C.BOARD}),
+    "close": REPLICATION_RULES,
     "withdraw": frozenset({C.UNIT_HEAD}),
 }
 
@@ -206,6 +210,43 @@ def can_transition(user, nomination: Nomination, action: str, *, scope: UserScop
 def can_edit(user, nomination: Nomination, *, scope: UserScope | None = None) -> bool:
     held = capacities(user, nomination, scope=scope)
     return C.ADMIN in held or bool(held & EDIT_RULES.get(nomination.stage, frozenset()))
+
+
+def may_record_activity(user, nomination: Nomination, *, scope: UserScope | None = None) -> bool:
+    """Set the replication plan of an awarded case and record its dissemination activities: while it is
+    in replicate, its proposing unit's head, deputy or secretary, the Board (city-level forms), an admin."""
+    if nomination.stage != Stage.REPLICATE:
+        return False
+    held = capacities(user, nomination, scope=scope)
+    return C.ADMIN in held or bool(held & REPLICATION_RULES)
+
+
+def may_close_replication(user, nomination: Nomination, *, scope: UserScope | None = None) -> bool:
+    """Close a case in replicate before its plan is met (with a reason): the same people."""
+    return nomination.stage == Stage.REPLICATE and can_transition(user, nomination, "close", scope=scope)
+
+
+def statistics_units(user, *, scope: UserScope | None = None) -> frozenset[int] | None:
+    """The units whose awards ``user`` may count in the annual statistics: None for the whole city (an
+    administrator, the Board, the city's leaders), the subtrees a district's or department's head or
+    deputy leads, or nothing (an empty set) for everyone else."""
+    scope = scope or user_scope(user)
+    if scope.user_id is None:
+        return frozenset()
+    if scope.is_admin or scope.board:
+        return None
+    led: set[int] = set()
+    for unit_id, held in scope.roles.items():
+        if held & set(HEAD_ROLES) and scope.tree.kind.get(unit_id) in (UnitKind.CITY, *DECIDING_LEVEL_KINDS):
+            if scope.tree.kind.get(unit_id) == UnitKind.CITY:
+                return None
+            led |= scope.tree.descendants(unit_id)
+    return frozenset(led)
+
+
+def may_see_statistics(user, *, scope: UserScope | None = None) -> bool:
+    """The statistics page and workbook: whoever counts something there (``statistics_units``)."""
+    return statistics_units(user, scope=scope) != frozenset()
 
 
 def can_propose_in(user, unit: OrganisationUnit, *, scope: UserScope | None = None) -> bool:

@@ -8,7 +8,9 @@ from processes import (
     document_views,
     dossier_views,
     public_views,
+    replication_views,
     route_views,
+    statistics_views,
     tracker_views,
     views,
     work_views,
@@ -85,4 +87,13 @@ urlpatterns += [
     path("decisions/sign/", decision_views.decision_sign_page, name="decision-sign"),
     path("decisions/sign/confirm/", decision_views.decision_sign_confirm, name="decision-sign-confirm"),
     path("decisions/<id:pk>/", decision_views.decision_detail, name="decision-detail"),
+]
+# Issue 12, the replicate stage and the statistics (processes/replication_views.py, statistics_views.py).
+urlpatterns += [
+    path("nominations/<id:pk>/replication/activities/", replication_views.activity_new, name="activity-new"),
+    path("nominations/<id:pk>/replication/plan/", replication_views.plan_set, name="replication-plan"),
+    path("nominations/<id:pk>/replication/close/", replication_views.replication_close, name="replication-close"),
+    path("evidence/<id:pk>/download/", replication_views.evidence_download, name="evidence-download"),
+    path("statistics/", statistics_views.statistics, name="statistics"),
+    path("statistics/download/", statistics_views.statistics_download, name="statistics-download"),
 ]

@@ -28,6 +28,7 @@ from processes.models import (
     Procedure,
 )
 from processes.permissions import C, can_edit, can_view, capacities, user_scope
+from processes.replication_forms import replication_panel
 from processes.selectors import (
     approval_steps,
     available_actions,
@@ -81,7 +82,7 @@ def visible_nomination_or_404(user, pk, *, scope=None) -> Nomination:
     return nomination
 
 
-def _render_detail(request, nomination, scope, *, edit_form=None, posted=None, status=200):
+def _render_detail(request, nomination, scope, *, edit_form=None, posted=None, status=200, replication=None):
     actions = [
         {
             "name": action.name,
@@ -130,6 +131,7 @@ def _render_detail(request, nomination, scope, *, edit_form=None, posted=None, s
                 (step.task, nomination) for step in open_steps if StepAction.APPROVE in dict(step.decisions)
             ),
             "signing_off_day": not is_working_day(timezone.localdate()),
+            "replication": replication or replication_panel(request.user, nomination, scope),
         },
         status=status,
     )

@@ -194,9 +194,11 @@ class NominationAdmin(ServiceFormMixin, admin.ModelAdmin):
     def resubmit(self, request, queryset):
         self._act(request, queryset, services.nomination_resubmit)
 
-    @admin.action(description=_("Close the case"), permissions=["change"])
+    @admin.action(description=_("Close the case…"), permissions=["change"])
     def close(self, request, queryset):
-        self._act(request, queryset, services.nomination_close)
+        return self._act_with_reason(
+            request, queryset, services.nomination_close, action="close", title=_("Close the case")
+        )
 
     @admin.action(description=_("Return for completion…"), permissions=["change"])
     def return_for_completion(self, request, queryset):

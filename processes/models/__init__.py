@@ -71,6 +71,7 @@ from processes.models.reference import (
     RequiredDocument,
 )
 from processes.models.replication import (
+    ActivityEvidence,
     ActivityKind,
     DisseminationActivity,
     ReplicationPlan,
@@ -83,6 +84,7 @@ __all__ = [
     "DELEGATE_IS_DELEGATOR",
     "DROPPED_STAGES",
     "FINAL_STAGES",
+    "ActivityEvidence",
     "ActivityKind",
     "AwardDecision",
     "AwardForm",

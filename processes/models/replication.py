@@ -1,11 +1,14 @@
 """The replicate stage as work: how an awarded exemplar is spread, and when that is enough."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from processes.models.dossiers import _dossier_storage
 from processes.models.nominations import Nomination
 from processes.models.organisation import OrganisationUnit
 
@@ -79,3 +82,36 @@ class DisseminationActivity(models.Model):
 
     def __str__(self):
         return self.title
+
+
+def _evidence_path(instance, filename):
+    # Beside the case's dossier files, under a random name with the extension of the detected type:
+    # the client's name never reaches the disk.
+    return f"{instance.activity.nomination_id}/replication/{uuid.uuid4().hex}.{instance.extension}"
+
+
+class ActivityEvidence(models.Model):
+    """A file showing a dissemination activity took place (minutes, an article, a photo), stored and
+    checked like a dossier file and served only through the permission-checked download view."""
+
+    activity = models.ForeignKey(
+        DisseminationActivity, on_delete=models.PROTECT, related_name="evidence", verbose_name=_("activity")
+    )
+    file = models.FileField(_("file"), storage=_dossier_storage, upload_to=_evidence_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=120)
+    extension = models.CharField(max_length=10)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("activity evidence")
+        verbose_name_plural = _("activity evidence")
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self):
+        return self.original_name

@@ -8,6 +8,14 @@ from processes.selectors.cases import (
     available_actions,
     nomination_timeline,
 )
+from processes.selectors.replication import (
+    ReplicationProgress,
+    activities_of,
+    adopting_unit_choices,
+    own_unit_ids,
+    replication_plan_of,
+    replication_progress,
+)
 from processes.selectors.route import CaseRoute, case_route
 from processes.selectors.steps import (
     OpenStep,
@@ -38,7 +46,10 @@ __all__ = [
     "InboxPage",
     "OpenStep",
     "ReassignOption",
+    "ReplicationProgress",
     "TrackerPage",
+    "activities_of",
+    "adopting_unit_choices",
     "approval_steps",
     "attach_open_steps",
     "available_actions",
@@ -52,8 +63,11 @@ __all__ = [
     "nomination_for_decision",
     "nomination_of",
     "nomination_timeline",
+    "own_unit_ids",
     "parse_cursor",
     "reassignment_choices",
+    "replication_plan_of",
+    "replication_progress",
     "sessions_visible_to",
     "tracker_page",
     "tracker_rows",

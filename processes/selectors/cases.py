@@ -30,13 +30,15 @@ class AvailableAction:
 
 #: Taken on the open approval step, not as a plain transition (see ``approval_steps``).
 STEP_DECISIONS = {"return_for_completion", "reject", "award"}
+#: Offered by the case's replication section: a plan met closes it, else a reason (``_replication.html``).
+REPLICATION_CLOSE = "close"
 
 
 def available_actions(*, user, nomination: Nomination, scope: UserScope) -> list[AvailableAction]:
     """The transitions this user may take from the current stage, with what still blocks each."""
     actions = []
     for name in TRANSITION_RULES:
-        if name in STEP_DECISIONS:
+        if name in STEP_DECISIONS or name == REPLICATION_CLOSE:
             continue
         method = getattr(nomination, name)
         if not can_proceed(method, check_conditions=False):

@@ -71,7 +71,9 @@ MOVE_LABELS = {
     "start_cultivation": _("Start cultivation"),
     "submit_simplified": _("Submit (simplified procedure)"),
     "submit": _("Submit for approval"),
-    "close": _("Close the case"),
+    # The replicate stage's work: record the activities that spread the exemplar (the case closes when
+    # its plan is met) or close it with a reason; both on the case page's replication section.
+    "close": _("Spread the exemplar or close the case"),
     RESUBMIT: _("Complete and resubmit the returned case"),
 }
 
@@ -360,7 +362,8 @@ def my_work(user, *, scope: UserScope | None = None, now: datetime | None = None
                     kind=Kind.RETURNED if move == RESUBMIT else Kind.MOVE,
                     what=MOVE_LABELS[move],
                     case=nomination.nominee.name,
-                    url=reverse("processes:nomination-detail", args=[nomination.pk]),
+                    url=reverse("processes:nomination-detail", args=[nomination.pk])
+                    + ("#replication" if move == "close" else ""),
                     unit=nomination.unit.name,
                     due_at=due,
                     key=nomination.pk,

@@ -39,7 +39,6 @@ from processes.services.nominations import (
     AUDIT_VERBS,
     EDITABLE_FIELDS,
     REASON_REQUIRED,
-    nomination_close,
     nomination_create,
     nomination_resubmit,
     nomination_start_cultivation,
@@ -50,6 +49,7 @@ from processes.services.nominations import (
 from processes.services.nominees import NOMINEE_FIELDS, PROCEEDINGS_FLAGS, nominee_create, nominee_update
 from processes.services.organisation import membership_create
 from processes.services.posting import objection_record, objection_submit_public
+from processes.services.replication import activity_record, nomination_close, replication_plan_set
 from processes.services.signing import NonWorkingDay, decision_sign
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "REASON_REQUIRED",
     "NonWorkingDay",
     "ReassignOption",
+    "activity_record",
     "consultation_answer",
     "consultation_request",
     "council_outcome",
@@ -101,6 +102,7 @@ __all__ = [
     "objection_record",
     "objection_submit_public",
     "reassignment_choices",
+    "replication_plan_set",
     "sessions_visible_to",
     "step_reassign",
 ]

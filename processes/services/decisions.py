@@ -32,6 +32,7 @@ from processes.services.nominations import (
     stale_error,
     transition,
 )
+from processes.services.replication import nomination_close
 from processes.services.steps import not_yours, open_step, open_task_id
 from processes.text import plain
 from workflow.approvals import (
@@ -362,6 +363,8 @@ def nomination_act(
         return nomination_submit(**common, comment=comment, action=action)
     if action == "resubmit":
         return nomination_resubmit(**common, comment=comment)
+    if action == "close":
+        return nomination_close(**common, reason=comment)
     if action not in AUDIT_VERBS:
         raise errors.DomainError(_("Unknown action."))
     return transition(nomination=nomination, by=by, action=action, comment=comment, expected_version=expected_version)

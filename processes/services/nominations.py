@@ -270,12 +270,6 @@ def nomination_withdraw(*, nomination: Nomination, by, reason: str, expected_ver
     return current
 
 
-def nomination_close(
-    *, nomination: Nomination, by, comment: str = "", expected_version: int | None = None
-) -> Nomination:
-    return transition(nomination=nomination, by=by, action="close", comment=comment, expected_version=expected_version)
-
-
 def nomination_update(*, nomination: Nomination, by, expected_version: int | None = None, **fields) -> Nomination:
     """Edit the dossier's text fields; a version the caller never saw is refused, not overwritten."""
     unknown = set(fields) - EDITABLE_FIELDS

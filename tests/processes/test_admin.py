@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from processes import services
 from processes.models import (
+    ActivityEvidence,
     AwardDecision,
     Consultation,
     CultivationMilestone,
@@ -59,6 +60,7 @@ NO_ADD_PAGE = {
     DecisionCounter,
     ReplicationPlan,
     DisseminationActivity,
+    ActivityEvidence,
 }
 
 
@@ -135,14 +137,17 @@ def test_superuser_opens_every_changelist_add_and_change_page(admin_client, org)
     services.nomination_award(nomination=approve_until(nomination), by=org.chairman, decision_number="7/QĐ-UBND")
     signed = approve_until(_in_summarise(org, nominee=NomineeFactory(unit=org.hospital)))
     services.decision_sign(by=org.chairman, task_ids=[open_step(signed).pk], confirm_non_working_day=True)
-    ReplicationPlan.objects.create(nomination=nomination, updated_by=org.board_officer)
-    DisseminationActivity.objects.create(
+    services.replication_plan_set(
+        nomination=nomination, by=org.hospital_head, activities_required=5, adoptions_required=1
+    )
+    services.activity_record(
         nomination=nomination,
+        by=org.hospital_secretary,
         kind="adoption",
-        held_on=date(2026, 6, 1),
-        title="Áp dụng mô hình",
-        adopting_unit=org.hospital,
-        recorded_by=org.board_officer,
+        held_on=date(2026, 3, 2),
+        title="Phường áp dụng mô hình",
+        adopting_unit=org.ward,
+        evidence=[SimpleUploadedFile("bien-ban.pdf", PDF_BYTES)],
     )
     Delegation.objects.create(
         delegator=org.hospital_head, delegate=org.hospital_deputy, unit=org.hospital, valid_from=date(2026, 1, 1)
@@ -255,7 +260,7 @@ def test_a_step_not_allowed_shows_an_error_for_that_nomination_and_changes_nothi
     services.nomination_award(nomination=approve_until(awarded), by=org.chairman, decision_number="12/QĐ-UBND")
     entries_before = AuditEntry.objects.count()
 
-    response = _act(admin_client, "close", [waiting, awarded])
+    response = _act(admin_client, "close", [waiting, awarded], confirm="yes", reason="Đã nhân rộng")
     levels = [level for level, _text in _messages(response)]
     assert levels.count("error") == 1
     assert str(waiting) in next(text for level, text in _messages(response) if level == "error")

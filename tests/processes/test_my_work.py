@@ -111,7 +111,12 @@ def test_every_kind_of_row_reaches_its_person_and_nobody_else(org):
         (Kind.MOVE, name(replicating)),  # close
         (Kind.RETURNED, name(back)),
     }
-    assert rows_of(org.hospital_secretary) == {(Kind.MOVE, name(cultivating)), (Kind.RETURNED, name(back))}
+    # The secretary spreads an awarded exemplar too (records its activities, closes it with a reason).
+    assert rows_of(org.hospital_secretary) == {
+        (Kind.MOVE, name(cultivating)),
+        (Kind.MOVE, name(replicating)),
+        (Kind.RETURNED, name(back)),
+    }
     assert rows_of(org.ward_secretary) == {(Kind.UNHELD, name(nobody))}
     assert rows_of(org.director) == {(Kind.CONSULTATION, name(asked.nomination))}
     assert (Kind.CONSULTATION, name(held)) in rows_of(org.department_secretary)

@@ -33,7 +33,7 @@ CITY_FORM_RULES = {
     ("submit", Stage.CULTIVATE): UNIT_STAFF | {"admin"},
     ("submit_simplified", Stage.DISCOVER): UNIT_STAFF | {"admin"},
     ("resubmit", Stage.RETURNED): UNIT_STAFF | {"admin"},
-    ("close", Stage.REPLICATE): UNIT_HEADS | {"board_officer", "admin"},
+    ("close", Stage.REPLICATE): UNIT_STAFF | {"board_officer", "admin"},
     ("withdraw", Stage.DISCOVER): UNIT_HEADS | {"admin"},
     ("withdraw", Stage.CULTIVATE): UNIT_HEADS | {"admin"},
     ("withdraw", Stage.RETURNED): UNIT_HEADS | {"admin"},
@@ -138,7 +138,7 @@ def test_unit_level_form_is_decided_by_the_department_not_the_city(org, role, ac
 def test_a_unit_level_case_is_closed_by_its_unit(org, role):
     nomination = _put_in_stage(_ready_nomination(org, award_form=org.unit_form), Stage.REPLICATE)
     user = getattr(org, role)
-    if role in UNIT_HEADS | {"admin"}:
+    if role in UNIT_STAFF | {"admin"}:
         assert _act(nomination, user, "close").stage == Stage.CLOSED
     else:
         with pytest.raises(errors.PermissionDenied):
