@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from processes.context_processors import remember_scope
 from processes.dashboard_forms import DashboardForm
-from processes.permissions import dashboard_nominations, may_see_dashboard, user_scope
+from processes.permissions import dashboard_nominations, may_see_dashboard, may_see_statistics, user_scope
 from processes.selectors.dashboard import dashboard, filtered
 
 
@@ -31,6 +31,10 @@ def dashboard_view(request):
     return render(
         request,
         "processes/dashboard.html",
-        {"form": form, "figures": dashboard(nominations)},
+        {
+            "form": form,
+            "figures": dashboard(nominations),
+            "may_see_statistics": may_see_statistics(request.user, scope=scope),
+        },
         status=200 if valid else 400,
     )

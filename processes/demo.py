@@ -38,6 +38,7 @@ from viewflow.workflow.timers import fire_due_timers
 from processes import services
 from processes.choices import ApproverRule
 from processes.models import (
+    AwardDecision,
     AwardForm,
     Campaign,
     CampaignKind,
@@ -888,13 +889,21 @@ class Story:
             )
         elif step == "award":
             nomination, task = self.advance(nomination, None)
-            nomination = services.nomination_decide(
-                task_id=task.pk,
-                by=self.holder(task),
-                action=StepAction.APPROVE,
-                decision_number=note,
-                signed_on=min(plan.signed_on, timezone.localdate()),
+            # The product numbers the decision; an issuer's register runs forward in time, so a
+            # decision is not dated before the issuer's last one.
+            last = (
+                AwardDecision.objects.filter(issuer_id=task.unit_id)
+                .order_by("-signed_on")
+                .values_list("signed_on", flat=True)
+                .first()
             )
+            services.decision_sign(
+                by=self.holder(task),
+                task_ids=[task.pk],
+                signed_on=min(max(plan.signed_on, last or plan.signed_on), timezone.localdate()),
+                confirm_non_working_day=True,
+            )
+            nomination = Nomination.objects.get(pk=nomination.pk)
         elif step == "close":
             nomination = services.nomination_close(nomination=nomination, by=self.head, reason=note)
         elif step == "withdraw":

@@ -114,11 +114,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='awarddecision',
-            constraint=models.UniqueConstraint(fields=('issuer', 'year', 'sequence'), name='award_decision_number_unique'),
+            constraint=models.UniqueConstraint(fields=('issuer', 'year', 'sequence'), name='award_decision_number_unique', violation_error_message='This issuer has already given this number this year.'),
         ),
         migrations.AddConstraint(
             model_name='decisioncounter',
-            constraint=models.UniqueConstraint(fields=('issuer', 'year'), name='decision_counter_issuer_year'),
+            constraint=models.UniqueConstraint(fields=('issuer', 'year'), name='decision_counter_issuer_year', violation_error_message='This issuer already has a number counter for this year.'),
         ),
         migrations.AddIndex(
             model_name='disseminationactivity',

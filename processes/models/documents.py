@@ -23,7 +23,13 @@ class DecisionCounter(models.Model):
     class Meta:
         verbose_name = _("decision number counter")
         verbose_name_plural = _("decision number counters")
-        constraints = [models.UniqueConstraint(fields=["issuer", "year"], name="decision_counter_issuer_year")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "year"],
+                name="decision_counter_issuer_year",
+                violation_error_message=_("This issuer already has a number counter for this year."),
+            )
+        ]
 
     def __str__(self):
         return f"{self.issuer} {self.year}: {self.last_number}"
@@ -51,7 +57,11 @@ class AwardDecision(models.Model):
         verbose_name_plural = _("award decisions")
         ordering = ["-signed_on", "-sequence"]
         constraints = [
-            models.UniqueConstraint(fields=["issuer", "year", "sequence"], name="award_decision_number_unique"),
+            models.UniqueConstraint(
+                fields=["issuer", "year", "sequence"],
+                name="award_decision_number_unique",
+                violation_error_message=_("This issuer has already given this number this year."),
+            ),
         ]
 
     def __str__(self):

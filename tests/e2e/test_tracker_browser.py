@@ -55,7 +55,12 @@ def test_a_secretary_finds_a_decomposed_name_without_diacritics_filters_and_expo
     search.send_keys("hoa")
     Select(browser.find_element(By.NAME, "award_form")).select_by_value(str(org.city_form.pk))
     browser.find_element(By.CSS_SELECTOR, "#tracker-filters button[type=submit]").click()
-    wait_for(browser, lambda driver: "award_form=" in driver.current_url)
+    wait_for(
+        browser,
+        lambda driver: (
+            "award_form=" in driver.current_url and driver.execute_script("return document.readyState") == "complete"
+        ),
+    )
     rows = browser.find_elements(By.CSS_SELECTOR, "table.tracker tbody tr")
     assert len(rows) == 2
     screenshots(browser, "tracker")
