@@ -78,6 +78,12 @@ INSTALLED_APPS = [
     "processes",
     "notifications",
     "django_filters",
+    # The REST API (processes/api, notifications/api.py): DRF, hashed revocable tokens, the OpenAPI schema
+    # and its interactive page with assets installed from PyPI (no CDN).
+    "rest_framework",
+    "knox",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     # After ours, so our templates (the log-in page) win over viewflow's; its screens are not mounted.
     "viewflow",
     "viewflow.workflow",
@@ -416,3 +422,57 @@ LOGGING = {
 # take numbers one after the other) before being told to try again.
 DECISION_SYMBOL_DEFAULT = os.environ.get("DECISION_SYMBOL_DEFAULT", "QĐ-UBND")
 DECISION_NUMBER_LOCK_TIMEOUT_MS = env_int("DECISION_NUMBER_LOCK_TIMEOUT_MS", 60000)
+
+# --- REST API (/api/v1/) ----------------------------------------------------------------------------
+# Session (the screens' log-in) or a token: ``Authorization: Token <key>``. Tokens are django-rest-knox's:
+# stored as SHA-512 digests, several per user, each revocable by its user and by administrators.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "processes.api.pagination.CursorPage",
+    "PAGE_SIZE": env_int("API_PAGE_SIZE", 50),
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "processes.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "processes.api.throttles.UserRate",
+        "processes.api.throttles.AnonymousRate",
+    ],
+    # Counted in the database cache the public pages use (every web process shares it), not in Redis.
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("API_RATE_USER", "600/min"),
+        "anon": os.environ.get("API_RATE_ANONYMOUS", "60/min"),
+        "token": os.environ.get("API_RATE_TOKEN_LOGIN", "10/min"),
+    },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env_int("API_TOKEN_DAYS", 90)),
+    "TOKEN_PREFIX": "thidua_",
+    "AUTH_HEADER_PREFIX": "Token",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Thi đua - Khen thưởng API",
+    "DESCRIPTION": (
+        "Nominations for emulation and commendation awards and their approval chains. The same services "
+        "and the same permission rules as the screens: a user sees and acts on what the organisation tree "
+        "grants them. Lists are paged by an opaque cursor (`next`, `previous`)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}

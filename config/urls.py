@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.utils.functional import lazy
 from django.views.generic.base import RedirectView
 from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from processes.account_views import PasswordResetView
 
@@ -53,6 +54,10 @@ urlpatterns = [
         name="favicon",
     ),
     path("admin/", admin.site.urls),
+    # The REST API, its OpenAPI 3 schema and the schema's interactive page (assets from drf-spectacular-sidecar).
+    path("api/v1/", include("processes.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("notifications/", include("notifications.urls")),
     path("", include("processes.urls")),
 ]

@@ -33,6 +33,10 @@ class UploadRejected(DomainError):
     default_message = _("The file was not accepted.")
 
 
+class FileTooLarge(UploadRejected):
+    """A file over the upload limit (the API answers 413)."""
+
+
 class NoApprover(DomainError):
     """Nobody holds the role a step needs (a unit without a head, an empty group)."""
 

@@ -73,18 +73,18 @@ MAX_OBJECT_STREAMS_BYTES = 64 * 1024 * 1024
 # --- errors ---------------------------------------------------------------------------------------
 
 
-def size_limit_error(*, size: int | None = None) -> errors.UploadRejected:
+def size_limit_error(*, size: int | None = None) -> errors.FileTooLarge:
     """The refusal of a file over ``settings.DOSSIER_MAX_UPLOAD_BYTES``; the upload view uses it too."""
     limit = filesizeformat(settings.DOSSIER_MAX_UPLOAD_BYTES)
     if size is None:
-        return errors.UploadRejected(
+        return errors.FileTooLarge(
             _(
                 "The file is larger than the limit of %(limit)s. "
                 "Reduce it (for example, scan at a lower resolution) or split it."
             )
             % {"limit": limit}
         )
-    return errors.UploadRejected(
+    return errors.FileTooLarge(
         _(
             "The file is %(size)s, more than the limit of %(limit)s. "
             "Reduce it (for example, scan at a lower resolution) or split it."
