@@ -106,3 +106,16 @@ def test_the_file_list_keeps_its_queries_at_10_and_200_files(world):
 
     assert (small[1], large[1]) == (10, 200)
     assert small[0] == large[0]
+
+
+def test_a_request_body_over_djangos_limit_is_413(world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    response = world.client("secretary").post(
+        f"/api/v1/nominations/{world.inside.pk}/files/",
+        {"document_type": "1" * 5000, "file": SimpleUploadedFile("bao-cao.pdf", PDF_BYTES)},
+        format="multipart",
+    )
+
+    assert response.status_code == 413
+    assert not DossierFile.objects.exists()
