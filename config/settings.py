@@ -475,4 +475,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Several models have a "kind": each its own enum, by name.
+    "ENUM_NAME_OVERRIDES": {
+        "NomineeKindEnum": "processes.choices.NomineeKind",
+        "UnitKindEnum": "processes.choices.UnitKind",
+        "WorkItemKindEnum": "processes.selectors.my_work.Kind",
+    },
 }

@@ -23,6 +23,7 @@ from processes.models import (
     DecisionLevel,
     Membership,
     Nomination,
+    Nominee,
     OrganisationUnit,
     Role,
     Stage,
@@ -253,6 +254,14 @@ def can_propose_in(user, unit: OrganisationUnit, *, scope: UserScope | None = No
     """Create a nomination proposed by ``unit``: its head, deputy or secretary."""
     scope = scope or user_scope(user)
     return scope.is_admin or unit.pk in scope.proposing_unit_ids
+
+
+def nominees_proposable_by(user, *, scope: UserScope | None = None) -> QuerySet[Nominee]:
+    """The nominees ``user`` may open a nomination for (the new-nomination form's choices): those of the
+    units where they are head, deputy or secretary, with the units below; every nominee for an admin."""
+    scope = scope or user_scope(user)
+    nominees = Nominee.objects.all()
+    return nominees if scope.is_admin else nominees.filter(unit_id__in=scope.staff_units)
 
 
 def nominations_visible_to(user, *, scope: UserScope | None = None) -> QuerySet[Nomination]:

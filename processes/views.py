@@ -23,11 +23,10 @@ from processes.forms import (
 from processes.models import (
     DocumentType,
     Nomination,
-    Nominee,
     OrganisationUnit,
     Procedure,
 )
-from processes.permissions import C, can_edit, can_view, capacities, user_scope
+from processes.permissions import C, can_edit, can_view, capacities, nominees_proposable_by, user_scope
 from processes.replication_forms import replication_panel
 from processes.selectors import (
     approval_steps,
@@ -296,8 +295,7 @@ def _proposing_units(scope):
 
 
 def _nominees_in_scope(scope):
-    nominees = Nominee.objects.select_related("unit").order_by("name")
-    return nominees if scope.is_admin else nominees.filter(unit_id__in=scope.staff_units)
+    return nominees_proposable_by(None, scope=scope).select_related("unit").order_by("name")
 
 
 def nominee_new(request):

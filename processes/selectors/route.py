@@ -26,6 +26,8 @@ class CaseRoute:
     total: int  # how many steps apply to the case
     finished: bool
     svg: SafeString
+    #: Every step of the version in order, with where it stands (the API lists them; the page draws them).
+    steps: tuple = ()
 
 
 def _people(users) -> str:
@@ -89,6 +91,7 @@ def case_route(*, nomination: Nomination) -> CaseRoute | None:
         total=len(applies),
         finished=not running,
         svg=mark_safe(svg),  # noqa: S308  (built by ElementTree, which escapes every name)
+        steps=tuple((step, progress[step.position]) for step in steps),
     )
 
 
