@@ -46,6 +46,8 @@ from processes.selectors import attach_open_steps, case_route, nomination_timeli
 from processes.services import (
     NOMINEE_FIELDS,
     nomination_create,
+    nomination_resubmit,
+    nomination_start_cultivation,
     nomination_submit,
     nomination_update,
     nomination_withdraw,
@@ -438,6 +440,45 @@ class NominationViewSet(
         try:
             updated = nomination_update(
                 nomination=nomination, by=request.user, expected_version=data.pop("version"), **data
+            )
+        except WorkflowError as error:
+            raise self._refused(error, nomination) from None
+        return self._answer(updated)
+
+    @extend_schema(
+        summary="Start cultivation (discover → cultivate), as the case page's button does",
+        request=SubmitSerializer,
+        responses={200: NominationDetailSerializer, **WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="start-cultivation")
+    def start_cultivation(self, request, pk=None):
+        nomination = self.get_object()
+        incoming = SubmitSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            updated = nomination_start_cultivation(
+                nomination=nomination, by=request.user, expected_version=incoming.validated_data["version"]
+            )
+        except WorkflowError as error:
+            raise self._refused(error, nomination) from None
+        return self._answer(updated)
+
+    @extend_schema(
+        summary="Send a returned case back up (the chain resumes at the step that returned it)",
+        request=SubmitSerializer,
+        responses={200: NominationDetailSerializer, **WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def resubmit(self, request, pk=None):
+        nomination = self.get_object()
+        incoming = SubmitSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            updated = nomination_resubmit(
+                nomination=nomination,
+                by=request.user,
+                comment=incoming.validated_data.get("comment", ""),
+                expected_version=incoming.validated_data["version"],
             )
         except WorkflowError as error:
             raise self._refused(error, nomination) from None

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from processes import services
 from processes.models import Nomination, Procedure, Stage
 from processes.selectors import case_route, nomination_timeline
 from tests.api.conftest import token_client
@@ -318,3 +319,37 @@ def test_registering_a_nominee_goes_through_the_service(world):
     assert response.json()["id_number"] == "••••••••7890"
     listed = token_client(world.org.hospital_secretary).get("/api/v1/nominees/").json()["results"]
     assert response.json()["id"] in {row["id"] for row in listed}
+
+
+def test_a_regular_case_is_cultivated_then_submitted_through_the_api(world):
+    attach_file(world.inside, world.org.report_type, user=world.org.hospital_secretary)
+    head = world.client("head_a")
+
+    started = head.post(
+        f"/api/v1/nominations/{world.inside.pk}/start-cultivation/", {"version": world.inside.version}, format="json"
+    )
+    assert started.status_code == 200, started.content
+    assert started.json()["stage"] == Stage.CULTIVATE
+    assert actions_of(world.inside)[-1] == "processes.nomination.cultivation_started"
+
+    submitted_now = head.post(
+        f"/api/v1/nominations/{world.inside.pk}/submit/", {"version": started.json()["version"]}, format="json"
+    )
+    assert submitted_now.status_code == 200, submitted_now.content
+    assert submitted_now.json()["stage"] == Stage.SUMMARISE
+
+
+def test_a_returned_case_is_resubmitted_through_the_api_and_resumes(world):
+    nomination = submitted(world.org)
+    step = open_step(nomination)
+    services.nomination_decide(task_id=step.pk, by=world.org.hospital_head, action="return", comment="Bổ sung")
+    nomination.refresh_from_db()
+    assert nomination.stage == Stage.RETURNED
+
+    response = world.client("secretary").post(
+        f"/api/v1/nominations/{nomination.pk}/resubmit/", {"version": nomination.version}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["stage"] == Stage.SUMMARISE
+    assert actions_of(nomination)[-1] == "processes.nomination.resubmitted"
