@@ -3,7 +3,8 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from processes.api import reference, tokens
+from processes import converters  # noqa: F401  (registers <id:…>)
+from processes.api import council, decisions, reference, templates, tokens
 
 router = SimpleRouter()
 router.register("units", reference.UnitViewSet, basename="unit")
@@ -16,4 +17,24 @@ urlpatterns = [
     path("auth/tokens/", tokens.TokenListView.as_view(), name="token-list"),
     path("auth/tokens/<str:token_key>/", tokens.TokenRevokeView.as_view(), name="token-revoke"),
     *router.urls,
+]
+
+# Issue 13, decisions, council, signed decisions and templates (api-decisions).
+urlpatterns += [
+    path("decisions/", decisions.DecisionListView.as_view(), name="decision-list"),
+    path("decisions/<id:pk>/", decisions.DecisionDetailView.as_view(), name="decision-detail"),
+    path("templates/", templates.TemplateListView.as_view(), name="template-list"),
+    path("templates/<id:pk>/", templates.TemplateDetailView.as_view(), name="template-detail"),
+    path("steps/decide/", decisions.BulkDecideView.as_view(), name="step-bulk-decide"),
+    path("steps/<id:task_id>/decide/", decisions.StepDecideView.as_view(), name="step-decide"),
+    path("decisions/sign/", decisions.DecisionSignView.as_view(), name="decision-sign"),
+    path("decisions/<id:pk>/decision.docx", decisions.DecisionDocxView.as_view(), name="decision-docx"),
+    path("decisions/<id:pk>/certificates.docx", decisions.CertificatesDocxView.as_view(), name="decision-certificates"),
+    path("council/sessions/", council.SessionListView.as_view(), name="council-session-list"),
+    path("council/sessions/<id:pk>/", council.SessionDetailView.as_view(), name="council-session"),
+    path("council/sessions/<id:pk>/ballot/", council.BallotView.as_view(), name="council-ballot"),
+    path("templates/<id:pk>/draft/", templates.DraftView.as_view(), name="template-draft"),
+    path("template-versions/<id:pk>/", templates.VersionDetailView.as_view(), name="template-version"),
+    path("template-versions/<id:pk>/steps/", templates.DraftStepsView.as_view(), name="template-version-steps"),
+    path("template-versions/<id:pk>/publish/", templates.PublishView.as_view(), name="template-version-publish"),
 ]
