@@ -5,6 +5,7 @@ not exist for you (404). Its own module, because ``processes`` must not import `
 from __future__ import annotations
 
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.response import Response
@@ -27,7 +28,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class ReadAllSerializer(serializers.Serializer):
-    marked = serializers.IntegerField(help_text="How many were unread and are now read.")
+    marked = serializers.IntegerField(help_text=_("How many were unread and are now read."))
 
 
 class NotificationListView(generics.ListAPIView):
