@@ -481,4 +481,6 @@ SPECTACULAR_SETTINGS = {
         "UnitKindEnum": "processes.choices.UnitKind",
         "WorkItemKindEnum": "processes.selectors.my_work.Kind",
     },
+    # ``<id:…>`` (processes.converters): an integer id of 1 to 18 digits.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999}},
 }

@@ -56,6 +56,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The REST API, its OpenAPI 3 schema and the schema's interactive page (assets from drf-spectacular-sidecar).
     path("api/v1/", include("processes.api.urls")),
+    path("api/v1/", include("notifications.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("notifications/", include("notifications.urls")),

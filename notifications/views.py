@@ -3,12 +3,12 @@
 from django import forms
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from notifications.models import Event, InAppNotification, Preference
+from notifications.centre import notification_mark_read, notifications_mark_all_read, notifications_of
+from notifications.models import Event, Preference
 from processes.forms import IdField, errors_text
 
 PAGE = 50
@@ -19,7 +19,7 @@ class CentrePageForm(forms.Form):
 
 
 def centre(request):
-    rows = InAppNotification.objects.filter(recipient=request.user).order_by("-created_at", "-pk")
+    rows = notifications_of(request.user)
     form = CentrePageForm(request.GET)
     valid = form.is_valid()
     if not valid:
@@ -38,9 +38,8 @@ def centre(request):
 @require_POST
 def read(request, pk):
     """Mark one read and follow its link (a link inside this site only)."""
-    row = get_object_or_404(InAppNotification, pk=pk, recipient=request.user)
-    if row.read_at is None:
-        InAppNotification.objects.filter(pk=row.pk, read_at__isnull=True).update(read_at=timezone.now())
+    row = get_object_or_404(notifications_of(request.user), pk=pk)
+    notification_mark_read(notification=row)
     if row.link and url_has_allowed_host_and_scheme(row.link, allowed_hosts={request.get_host()}):
         return redirect(row.link)
     return redirect("notifications:centre")
@@ -48,7 +47,7 @@ def read(request, pk):
 
 @require_POST
 def read_all(request):
-    InAppNotification.objects.filter(recipient=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    notifications_mark_all_read(user=request.user)
     return redirect("notifications:centre")
 
 

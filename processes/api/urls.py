@@ -3,7 +3,8 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from processes.api import files, nominations, reference, tokens, work
+from processes import converters  # noqa: F401  (registers <id:…>)
+from processes.api import council, decisions, files, nominations, reference, templates, tokens, work
 
 router = SimpleRouter()
 router.register("units", reference.UnitViewSet, basename="unit")
@@ -18,7 +19,27 @@ urlpatterns = [
     path("auth/tokens/", tokens.TokenListView.as_view(), name="token-list"),
     path("auth/tokens/<str:token_key>/", tokens.TokenRevokeView.as_view(), name="token-revoke"),
     *router.urls,
-    path("nominations/<int:pk>/files/", files.NominationFilesView.as_view(), name="nomination-files"),
-    path("files/<int:pk>/download/", files.FileDownloadView.as_view(), name="file-download"),
+    path("nominations/<id:pk>/files/", files.NominationFilesView.as_view(), name="nomination-files"),
+    path("files/<id:pk>/download/", files.FileDownloadView.as_view(), name="file-download"),
     path("my-work/", work.MyWorkView.as_view(), name="my-work"),
+]
+
+# Issue 13, decisions, council, signed decisions and templates (api-decisions).
+urlpatterns += [
+    path("decisions/", decisions.DecisionListView.as_view(), name="decision-list"),
+    path("decisions/<id:pk>/", decisions.DecisionDetailView.as_view(), name="decision-detail"),
+    path("templates/", templates.TemplateListView.as_view(), name="template-list"),
+    path("templates/<id:pk>/", templates.TemplateDetailView.as_view(), name="template-detail"),
+    path("steps/decide/", decisions.BulkDecideView.as_view(), name="step-bulk-decide"),
+    path("steps/<id:task_id>/decide/", decisions.StepDecideView.as_view(), name="step-decide"),
+    path("decisions/sign/", decisions.DecisionSignView.as_view(), name="decision-sign"),
+    path("decisions/<id:pk>/decision.docx", decisions.DecisionDocxView.as_view(), name="decision-docx"),
+    path("decisions/<id:pk>/certificates.docx", decisions.CertificatesDocxView.as_view(), name="decision-certificates"),
+    path("council/sessions/", council.SessionListView.as_view(), name="council-session-list"),
+    path("council/sessions/<id:pk>/", council.SessionDetailView.as_view(), name="council-session"),
+    path("council/sessions/<id:pk>/ballot/", council.BallotView.as_view(), name="council-ballot"),
+    path("templates/<id:pk>/draft/", templates.DraftView.as_view(), name="template-draft"),
+    path("template-versions/<id:pk>/", templates.VersionDetailView.as_view(), name="template-version"),
+    path("template-versions/<id:pk>/steps/", templates.DraftStepsView.as_view(), name="template-version-steps"),
+    path("template-versions/<id:pk>/publish/", templates.PublishView.as_view(), name="template-version-publish"),
 ]

@@ -147,14 +147,14 @@ ROWS = [
     ),
     # --- dossier files
     Row(
-        "nominations/<int:pk>/files/",
+        "nominations/<id:pk>/files/",
         "get",
         lambda w: f"/api/v1/nominations/{w.inside.pk}/files/",
         default=ALLOW,
         expect=SEES_INSIDE,
     ),
     Row(
-        "nominations/<int:pk>/files/",
+        "nominations/<id:pk>/files/",
         "post",
         lambda w: f"/api/v1/nominations/{w.inside.pk}/files/",
         body=lambda w: {
@@ -166,9 +166,9 @@ ROWS = [
         fresh=True,
         note="while the case is editable, by whoever may edit it",
     ),
-    Row("files/<int:pk>/download/", "get", _file, default=ALLOW, expect=SEES_INSIDE, note="can_open_file"),
+    Row("files/<id:pk>/download/", "get", _file, default=ALLOW, expect=SEES_INSIDE, note="can_open_file"),
     Row(
-        "files/<int:pk>/download/",
+        "files/<id:pk>/download/",
         "get",
         lambda w: "/api/v1/files/999999999/download/",
         default=DENY,
