@@ -127,6 +127,8 @@ class NomineeViewSet(
 ):
     """The nominees of the nominations the user may see, and those of the units where they may propose."""
 
+    lookup_value_converter = "id"
+
     serializer_class = NomineeSerializer
     queryset = Nominee.objects.none()  # the schema's model; requests read ``get_queryset``
     ordering = "-pk"
@@ -376,6 +378,7 @@ class NominationViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
+    lookup_value_converter = "id"
     serializer_class = NominationSerializer
     filter_backends = [TrackerFilterBackend]
     ordering = "-pk"

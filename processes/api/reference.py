@@ -23,6 +23,8 @@ class UnitSerializer(serializers.ModelSerializer):
 class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Organisation units, with today's parent."""
 
+    lookup_value_converter = "id"
+
     serializer_class = UnitSerializer
     queryset = OrganisationUnit.objects.all()
 
@@ -49,6 +51,7 @@ class AwardFormSerializer(serializers.ModelSerializer):
 
 
 class AwardFormViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_value_converter = "id"
     serializer_class = AwardFormSerializer
     queryset = AwardForm.objects.all()
 
@@ -72,5 +75,6 @@ class CampaignSerializer(serializers.ModelSerializer):
 
 
 class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_value_converter = "id"
     serializer_class = CampaignSerializer
     queryset = Campaign.objects.all()

@@ -1,4 +1,4 @@
-"""``/api/v1/``: each subject's routes, registered on one router."""
+"""``/api/v1/``: the viewsets on one router, the other views as paths; every id in a path is ``<id:…>``."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
@@ -6,7 +6,8 @@ from rest_framework.routers import SimpleRouter
 from processes import converters  # noqa: F401  (registers <id:…>)
 from processes.api import council, decisions, files, nominations, reference, templates, tokens, work
 
-router = SimpleRouter()
+# Path converters, not regexes: detail routes take ``<id:pk>`` (processes.converters) like the screens'.
+router = SimpleRouter(use_regex_path=False)
 router.register("units", reference.UnitViewSet, basename="unit")
 router.register("award-forms", reference.AwardFormViewSet, basename="award-form")
 router.register("campaigns", reference.CampaignViewSet, basename="campaign")

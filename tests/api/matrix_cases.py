@@ -45,7 +45,7 @@ ROWS = [
         note="the unit's head, deputy or secretary (can_propose_in); units are public, so 403",
     ),
     Row(
-        "nominees/<pk>/",
+        "nominees/<id:pk>/",
         "get",
         lambda w: f"/api/v1/nominees/{w.inside.nominee_id}/",
         default=ALLOW,
@@ -53,7 +53,7 @@ ROWS = [
         note="the nominee of a case the user sees",
     ),
     Row(
-        "nominees/<pk>/",
+        "nominees/<id:pk>/",
         "get",
         lambda w: f"/api/v1/nominees/{w.outside.nominee_id}/",
         default=ALLOW,
@@ -77,9 +77,15 @@ ROWS = [
         note="another unit's nominee is no valid choice (400, as an unknown id); the chairman proposes "
         "for the city, not for the hospital (403); the Board and the council propose nowhere (403)",
     ),
-    Row("nominations/<pk>/", "get", lambda w: f"/api/v1/nominations/{w.inside.pk}/", default=ALLOW, expect=SEES_INSIDE),
     Row(
-        "nominations/<pk>/",
+        "nominations/<id:pk>/",
+        "get",
+        lambda w: f"/api/v1/nominations/{w.inside.pk}/",
+        default=ALLOW,
+        expect=SEES_INSIDE,
+    ),
+    Row(
+        "nominations/<id:pk>/",
         "get",
         lambda w: f"/api/v1/nominations/{w.outside.pk}/",
         default=ALLOW,
@@ -87,7 +93,7 @@ ROWS = [
         note="the ward's case: not in the hospital's branch (404, never 403)",
     ),
     Row(
-        "nominations/<pk>/",
+        "nominations/<id:pk>/",
         "patch",
         lambda w: f"/api/v1/nominations/{w.inside.pk}/",
         body=lambda w: {"version": w.inside.version, "mentor": "Phạm Văn Hùng"},
@@ -96,7 +102,7 @@ ROWS = [
         note="EDIT_RULES in discover: the proposing unit's head and secretary",
     ),
     Row(
-        "nominations/<pk>/submit/",
+        "nominations/<id:pk>/submit/",
         "post",
         _ready,
         body=lambda w: {"version": w.extra["ready"].version},
@@ -104,7 +110,7 @@ ROWS = [
         fresh=True,
     ),
     Row(
-        "nominations/<pk>/start-cultivation/",
+        "nominations/<id:pk>/start-cultivation/",
         "post",
         lambda w: f"/api/v1/nominations/{w.inside.pk}/start-cultivation/",
         body=lambda w: {"version": w.inside.version},
@@ -113,7 +119,7 @@ ROWS = [
         note="TRANSITION_RULES: starting cultivation is the proposing unit's head's",
     ),
     Row(
-        "nominations/<pk>/resubmit/",
+        "nominations/<id:pk>/resubmit/",
         "post",
         lambda w: f"/api/v1/nominations/{w.inside.pk}/resubmit/",
         body=lambda w: {"version": w.inside.version},
@@ -123,7 +129,7 @@ ROWS = [
         note="a case in discover was not returned: 409 (the stage is asked before the capacity) to all who see it",
     ),
     Row(
-        "nominations/<pk>/withdraw/",
+        "nominations/<id:pk>/withdraw/",
         "post",
         lambda w: f"/api/v1/nominations/{w.inside.pk}/withdraw/",
         body=lambda w: {"version": w.inside.version, "reason": "Đơn vị rút hồ sơ"},
@@ -132,14 +138,14 @@ ROWS = [
         note="TRANSITION_RULES: withdraw is the proposing unit's head's",
     ),
     Row(
-        "nominations/<pk>/timeline/",
+        "nominations/<id:pk>/timeline/",
         "get",
         lambda w: f"/api/v1/nominations/{w.inside.pk}/timeline/",
         default=ALLOW,
         expect=SEES_INSIDE,
     ),
     Row(
-        "nominations/<pk>/route/",
+        "nominations/<id:pk>/route/",
         "get",
         lambda w: f"/api/v1/nominations/{w.inside.pk}/route/",
         default=ALLOW,

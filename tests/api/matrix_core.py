@@ -21,9 +21,9 @@ ROWS = [
         note="another user's or an unknown token: 404",
     ),
     Row("units/", "get", lambda w: "/api/v1/units/", default=ALLOW),
-    Row("units/<pk>/", "get", lambda w: f"/api/v1/units/{w.org.ward.pk}/", default=ALLOW),
+    Row("units/<id:pk>/", "get", lambda w: f"/api/v1/units/{w.org.ward.pk}/", default=ALLOW),
     Row("award-forms/", "get", lambda w: "/api/v1/award-forms/", default=ALLOW),
-    Row("award-forms/<pk>/", "get", lambda w: f"/api/v1/award-forms/{w.org.city_form.pk}/", default=ALLOW),
+    Row("award-forms/<id:pk>/", "get", lambda w: f"/api/v1/award-forms/{w.org.city_form.pk}/", default=ALLOW),
     Row("campaigns/", "get", lambda w: "/api/v1/campaigns/", default=ALLOW),
-    Row("campaigns/<pk>/", "get", lambda w: f"/api/v1/campaigns/{w.org.campaign.pk}/", default=ALLOW),
+    Row("campaigns/<id:pk>/", "get", lambda w: f"/api/v1/campaigns/{w.org.campaign.pk}/", default=ALLOW),
 ]
