@@ -48,6 +48,9 @@ test: $(STAMP) ## Run the whole test suite (SQLite, or PostgreSQL when DATABASE_
 bench: $(STAMP) ## Benchmarks on PostgreSQL (DATABASE_URL's server or a throwaway cluster); writes docs/performance.md
 	$(BIN)/python -m tests.perf --reminder-tasks $(BENCH_TASKS) $(BENCH_ARGS)
 
+faults: $(STAMP) ## Long race and fault runs on PostgreSQL (DATABASE_URL); writes docs/reliability.md
+	THIDUA_LONG=1 THIDUA_RELIABILITY_REPORT=docs/reliability.md $(BIN)/pytest tests/faults/test_races.py -p no:cacheprovider -q $(PYTEST_ARGS)
+
 backup: $(STAMP) ## Archive the database (pg_dump), the dossier files and the audit checkpoints into BACKUP_DIR
 	$(BIN)/python manage.py backup $(BACKUP_ARGS)
 
