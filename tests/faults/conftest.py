@@ -26,7 +26,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 
 def report(config) -> str:
-    command = "THIDUA_LONG=1 " if os.environ.get("THIDUA_LONG") == "1" else ""
+    names = ("THIDUA_LONG", "THIDUA_ROUNDS")
+    command = "".join(f"{name}={os.environ[name]} " for name in names if os.environ.get(name))
     command += "pytest " + " ".join(config.invocation_params.args)
     cpus = os.cpu_count()
     lines = [
