@@ -18,7 +18,7 @@ SHELL = /bin/bash
 .SHELLFLAGS = -eu -o pipefail -c
 .DEFAULT_GOAL = help
 .DELETE_ON_ERROR:
-.PHONY: help venv run test bench lint clean messages
+.PHONY: help venv run test bench faults backup restore lint clean messages
 
 help: ## List the targets
 	@echo 'Targets (PYTHON=$(PYTHON), HOST=$(HOST), PORT=$(PORT)):'
@@ -47,6 +47,16 @@ test: $(STAMP) ## Run the whole test suite (SQLite, or PostgreSQL when DATABASE_
 
 bench: $(STAMP) ## Benchmarks on PostgreSQL (DATABASE_URL's server or a throwaway cluster); writes docs/performance.md
 	$(BIN)/python -m tests.perf --reminder-tasks $(BENCH_TASKS) $(BENCH_ARGS)
+
+faults: $(STAMP) ## Long race and fault runs on PostgreSQL (DATABASE_URL); writes docs/reliability.md
+	THIDUA_LONG=1 THIDUA_RELIABILITY_REPORT=docs/reliability.md $(BIN)/pytest tests/faults/test_races.py -p no:cacheprovider -q $(PYTEST_ARGS)
+
+backup: $(STAMP) ## Archive the database (pg_dump), the dossier files and the audit checkpoints into BACKUP_DIR
+	$(BIN)/python manage.py backup $(BACKUP_ARGS)
+
+restore: $(STAMP) ## Restore ARCHIVE=var/backups/thidua-backup-….tar into the empty database, then verify_audit
+	@test -n "$(ARCHIVE)" || { echo "usage: make restore ARCHIVE=path/to/thidua-backup-….tar [RESTORE_ARGS=--force]" >&2; exit 1; }
+	$(BIN)/python manage.py restore "$(ARCHIVE)" $(RESTORE_ARGS)
 
 lint: $(STAMP) ## ruff, the import-linter contracts, and a check that no migration is missing
 	$(BIN)/ruff check .

@@ -292,6 +292,10 @@ AUDIT_CHECKPOINT_FULL_HOURS = float(os.environ.get("AUDIT_CHECKPOINT_FULL_HOURS"
 # Checkpoints older than this are deleted, except the latest full one and those after it.
 AUDIT_CHECKPOINT_RETENTION_DAYS = float(os.environ.get("AUDIT_CHECKPOINT_RETENTION_DAYS", "30"))
 
+# --- backups --------------------------------------------------------------------------------------
+# `manage.py backup` (make backup) writes its archives here: the database, the dossiers, the checkpoints.
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", VAR_DIR / "backups")).resolve()
+
 # --- Celery ---------------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_TIMEZONE = TIME_ZONE

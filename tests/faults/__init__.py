@@ -1,0 +1,1 @@
+"""Backups, races and faults, with figures (issue 14)."""
