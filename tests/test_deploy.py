@@ -241,3 +241,65 @@ def test_a_web_node_under_gunicorn_serves_collected_static_files_and_logs_json_w
         except subprocess.TimeoutExpired:
             web.kill()
             web.wait(10)
+
+
+# --- config/deploy --------------------------------------------------------------------------------------
+
+DEPLOY = ROOT / "config" / "deploy"
+
+
+def compose() -> dict:
+    import yaml
+
+    return yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+
+
+def test_the_compose_file_has_two_web_nodes_two_workers_and_exactly_one_beat():
+    services = compose()["services"]
+    commands = {name: " ".join(service.get("command") or []) for name, service in services.items()}
+    assert {"postgres", "redis", "migrate", "web1", "web2", "worker", "beat", "lb"} <= set(services)
+    assert [name for name, command in commands.items() if " beat" in command] == ["beat"]
+    assert services["beat"]["deploy"]["replicas"] == 1
+    assert services["worker"]["deploy"]["replicas"] == 2
+    for name in ("web1", "web2", "worker", "beat", "migrate"):
+        assert services[name]["environment"]["THIDUA_PRODUCTION"] == "true", name
+
+
+def test_the_systemd_units_run_gunicorn_with_its_config_and_one_beat():
+    web = (DEPLOY / "thidua-web.service").read_text()
+    assert "gunicorn -c config/gunicorn.conf.py config.wsgi" in web
+    assert "EnvironmentFile=/etc/thidua/thidua.env" in web
+    units = sorted(path.name for path in DEPLOY.glob("*.service"))
+    assert units == ["thidua-beat.service", "thidua-web.service", "thidua-worker@.service"]
+    beats = [name for name in units if " beat " in (DEPLOY / name).read_text()]
+    assert beats == ["thidua-beat.service"]
+    assert "@" not in beats[0]  # a template unit would allow several
+
+
+def readme_settings() -> set[str]:
+    section = (ROOT / "README.md").read_text().split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split(" | ", 1)[0] for line in section.splitlines() if line.startswith("| `")]
+    return set(re.findall(r"`([A-Z][A-Z0-9_]+)`", "\n".join(rows)))
+
+
+def test_every_variable_the_deploy_files_set_is_in_the_readme_settings_table():
+    example = dict(
+        line.split("=", 1)
+        for line in (DEPLOY / "thidua.env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    variables = set(example) | set(compose()["x-app"]["environment"])
+    assert variables - readme_settings() == set()
+
+
+def test_the_example_environment_starts_production_mode(tmp_path):
+    example = dict(
+        line.split("=", 1)
+        for line in (DEPLOY / "thidua.env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    example.pop("THIDUA_VAR_DIR")  # the test's own
+    example.update(STATIC_ROOT=str(tmp_path / "static"), DOSSIER_ROOT=str(tmp_path / "dossiers"))
+    example["AUDIT_CHECKPOINT_DIR"] = str(tmp_path / "checkpoints")
+    found = fresh_settings(clean_environment(tmp_path, **example), ["LOG_FORMAT", "THIDUA_DEMO_DATA"])
+    assert found == {"LOG_FORMAT": "json", "THIDUA_DEMO_DATA": False}
