@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config import formats
@@ -60,6 +61,22 @@ def _embedded_secret(name: str) -> str:
     return path.read_text().strip()
 
 
+# Production mode (THIDUA_PRODUCTION=true): several nodes share one database and one broker, so every
+# key comes from the environment (a key made under one node's var/ would differ on the next), debug is
+# refused, the demo data is off, static files are served hashed and compressed by WhiteNoise from
+# `collectstatic`'s output, and logs are JSON lines. Without it, the embedded run (`make run`, tests).
+PRODUCTION = env_bool("THIDUA_PRODUCTION")
+if PRODUCTION:
+    _missing = [
+        name
+        for name in ("DJANGO_SECRET_KEY", "THIDUA_BALLOT_KEY", "THIDUA_AUDIT_KEY", "DATABASE_URL", "REDIS_URL")
+        if not os.environ.get(name)
+    ]
+    if _missing:
+        raise ImproperlyConfigured(f"THIDUA_PRODUCTION=true needs these environment variables: {', '.join(_missing)}")
+    if env_bool("DJANGO_DEBUG"):
+        raise ImproperlyConfigured("THIDUA_PRODUCTION=true refuses DJANGO_DEBUG=true")
+
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _embedded_secret("secret_key")
 DEBUG = env_bool("DJANGO_DEBUG")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
@@ -71,7 +88,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "config.staticfiles.StaticFiles",  # django.contrib.staticfiles
     "django_celery_beat",
     "axes",
     "workflow",
@@ -90,6 +107,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware's and view's log lines, and the tasks they enqueue, carry the id.
+    "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -104,6 +123,13 @@ MIDDLEWARE = [
     # Last: turns a refused log-in into the lockout page (processes/login_throttle.py).
     "axes.middleware.AxesMiddleware",
 ]
+if PRODUCTION:
+    # Static files straight from collectstatic's output (hashed names, cached for ever, gzip), before
+    # sessions and the rest: the embedded run's runserver --insecure serves them from the apps instead.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "config.urls"
 
@@ -145,7 +171,15 @@ SQLITE_OPTIONS = {
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
 }
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    # Persistent connections (each web thread and worker keeps its own for this many seconds; 0 closes
+    # it after every request), checked before reuse so a restarted database costs no failed request.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ["DATABASE_URL"],
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+            conn_health_checks=True,
+        )
+    }
 else:
     # SQLite would create the file 0644, and its -wal and -shm files take the file's mode: it is made
     # here first, empty (an empty file is an empty database) and private.
@@ -234,7 +268,15 @@ SHORT_DATETIME_FORMAT = formats.SHORT_DATETIME_FORMAT
 FIRST_DAY_OF_WEEK = formats.FIRST_DAY_OF_WEEK
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# `manage.py collectstatic` writes here; production serves it through WhiteNoise.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static")).resolve()
+if PRODUCTION:
+    # Hashed file names (cached for ever by browsers and the load balancer) and compressed copies,
+    # both made by collectstatic at deploy; a page naming a file collectstatic did not see fails.
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
 
 # --- dossier files --------------------------------------------------------------------------------
 # Stored outside any web root; served only through the permission-checked download view.
@@ -278,7 +320,7 @@ RATELIMIT_USE_CACHE = "ratelimit"
 
 # --- demo data ----------------------------------------------------------------------------------
 # ``manage.py seed_demo`` creates accounts with a published password; production sets this false.
-THIDUA_DEMO_DATA = env_bool("THIDUA_DEMO_DATA", default=True)
+THIDUA_DEMO_DATA = env_bool("THIDUA_DEMO_DATA", default=not PRODUCTION)
 
 # --- audit log ------------------------------------------------------------------------------------
 # The key of the audit log's HMACs and of its checkpoints. Kept out of the database (and away from its
@@ -410,16 +452,41 @@ PERMISSIONS_POLICY = ", ".join(
     )
 )
 
+# Plain lines for a person at a terminal; JSON lines (timestamp, level, logger, message, request_id and
+# the exception's traceback) for a log collector. Every line carries the id of the request it belongs
+# to, also in the Celery tasks that request enqueued (config/request_id.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Outside a request or a task: "-" in plain lines, null in JSON.
+    "filters": {
+        "request_id_plain": {"()": "config.request_id.RequestIdFilter", "missing": "-"},
+        "request_id_json": {"()": "config.request_id.RequestIdFilter", "missing": None},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            # ISO 8601 in UTC, from the record's own time.
+            "timestamp": True,
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": [f"request_id_{LOG_FORMAT}"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     # django-axes reports each failed log-in as a warning; its INFO lines (every check, every clean-up)
     # would flood the console.
     "loggers": {"axes": {"level": "WARNING"}},
 }
+# JSON logs: workers and beat keep Django's LOGGING (its handler, the request id) rather than Celery's
+# own format, which `make run` reads.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 
 # Award decisions the product numbers: the symbol after the number when the issuing unit has none of
 # its own, and how long a signer waits in line for the issuer's next number (signers of one issuer

@@ -48,6 +48,14 @@ def documented_production_environment() -> dict[str, str]:
     return variables
 
 
+#: Production mode (THIDUA_PRODUCTION) takes the keys from the environment only: a secret store's values.
+PRODUCTION_SECRETS = {
+    "DJANGO_SECRET_KEY": "a-long-random-secret-key-from-the-secret-store-0123456789-abcdefgh",
+    "THIDUA_BALLOT_KEY": "another-long-random-key-for-the-ballots-0123456789",
+    "THIDUA_AUDIT_KEY": "a-third-long-random-key-for-the-audit-log-0123456789",
+}
+
+
 def settings_in_a_fresh_process(tmp_path, **variables) -> dict:
     code = (
         "import json, django; from django.conf import settings as s; django.setup();"
@@ -65,7 +73,7 @@ def settings_in_a_fresh_process(tmp_path, **variables) -> dict:
 
 
 def test_check_deploy_reports_nothing_with_the_documented_production_environment(tmp_path):
-    env = clean_environment(tmp_path, **documented_production_environment())
+    env = clean_environment(tmp_path, **documented_production_environment(), **PRODUCTION_SECRETS)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
@@ -94,7 +102,7 @@ def test_the_embedded_default_serves_plain_http(tmp_path):
 
 def test_the_production_environment_turns_on_https_hsts_and_the_proxy_header(tmp_path):
     found = settings_in_a_fresh_process(
-        tmp_path, **{**documented_production_environment(), "SESSION_IDLE_MINUTES": "20"}
+        tmp_path, **{**documented_production_environment(), **PRODUCTION_SECRETS, "SESSION_IDLE_MINUTES": "20"}
     )
     assert found["SECURE_SSL_REDIRECT"] is True
     assert found["SECURE_HSTS_SECONDS"] == 31536000
