@@ -107,7 +107,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: every later middleware's and view's log lines, and the tasks they enqueue, carry the id.
+    # First: the latency it measures includes every other middleware (notifications/metrics.py).
+    "notifications.metrics.RequestMetricsMiddleware",
+    # Next: every later middleware's and view's log lines, and the tasks they enqueue, carry the id.
     "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -372,6 +374,16 @@ else:
         _private_folder(_folder)
 CELERY_TASK_IGNORE_RESULT = True
 
+# --- health and metrics ---------------------------------------------------------------------------
+# /health/ready fails when beat's or a worker's heartbeat (every 30 s) is older than this, or when the
+# oldest outbox row due for sending has waited longer than this (seconds).
+HEALTH_HEARTBEAT_MAX_AGE = env_int("HEALTH_HEARTBEAT_MAX_AGE", 300)
+HEALTH_OUTBOX_MAX_AGE = env_int("HEALTH_OUTBOX_MAX_AGE", 900)
+# /metrics answers a scraper that sends "Authorization: Bearer <METRICS_TOKEN>" or whose address is in
+# one of these networks (CIDRs; the address as TRUSTED_PROXIES makes it). Neither set: 404.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "")
+
 # --- email ----------------------------------------------------------------------------------------
 # With no SMTP server named, the embedded run writes each email as a file under var/mail/.
 EMAIL_BACKEND = os.environ.get(
@@ -413,6 +425,8 @@ SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT")
+# A load balancer probes each node over plain HTTP: its health checks are not sent to https.
+SECURE_REDIRECT_EXEMPT = [r"^health/(live|ready)$"]
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS")
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD")

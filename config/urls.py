@@ -8,6 +8,7 @@ from django.views.generic.base import RedirectView
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from notifications import health, metrics
 from processes.account_views import PasswordResetView
 
 # Django's default template names for the password views are the admin's (listed before our app):
@@ -53,6 +54,10 @@ urlpatterns = [
         login_not_required(RedirectView.as_view(url=lazy(static, str)("processes/favicon.svg"), permanent=True)),
         name="favicon",
     ),
+    # For load balancers, orchestrators and Prometheus: no log-in, no rate limit (README, "Health and metrics").
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     # The REST API, its OpenAPI 3 schema and the schema's interactive page (assets from drf-spectacular-sidecar).
     path("api/v1/", include("processes.api.urls")),

@@ -131,3 +131,23 @@ class Preference(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.event}"
+
+
+class Heartbeat(models.Model):
+    """When beat last published the heartbeat task and when a worker last ran it: one row per
+    component, in the database every node reads, so ``/health/ready`` on any web node sees them and
+    a Redis outage stays a broker failure of its own (``notifications.health``)."""
+
+    class Component(models.TextChoices):
+        BEAT = "beat", _("Celery beat (heartbeat published)")
+        WORKER = "worker", _("Celery worker (heartbeat run)")
+
+    component = models.CharField(_("component"), max_length=20, primary_key=True, choices=Component.choices)
+    at = models.DateTimeField(_("last seen at"))
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self):
+        return f"{self.get_component_display()} · {self.at:%Y-%m-%d %H:%M:%S}"

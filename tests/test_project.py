@@ -100,6 +100,11 @@ OPEN_ROUTES = {
     # The API's schema and its interactive page: what integrators read before they have an account.
     "api/schema/",
     "api/docs/",
+    # Health probes (load balancers carry no session) and the metrics, which answer a token or an
+    # allowed network and are 404 otherwise (tests/notifications/test_health.py, test_metrics.py).
+    "health/live",
+    "health/ready",
+    "metrics",
 }
 
 

@@ -33,8 +33,9 @@ ACTORS = (
     "admin",
 )
 # One letter per actor, in ACTORS' order: 2 allowed (200), R a redirect elsewhere than the log-in (a form's
-# success, the language switch), L the log-in page, 3 403, 4 404, 5 405 (a POST-only route asked with GET).
-CODES = {"2": 200, "3": 403, "4": 404, "5": 405}
+# success, the language switch), L the log-in page, 3 403, 4 404, 5 405 (a POST-only route asked with GET),
+# U 503 (a readiness probe saying the installation is not ready: here no worker or beat has beaten).
+CODES = {"2": 200, "3": 403, "4": 404, "5": 405, "U": 503}
 MISSING = 999_999
 
 # route: (outcomes about case A, about case B), B None when the route names no object of a case. The
@@ -104,6 +105,10 @@ ROUTES: dict[str, tuple[str, str | None]] = {
     "evidence/<id:pk>/download/": ("L4444444", None),
     "statistics/": ("L3332322", None),
     "statistics/download/": ("L3332322", None),
+    # For load balancers and Prometheus: no log-in; readiness needs heartbeats, metrics a token (off here).
+    "health/live": ("22222222", None),
+    "health/ready": ("UUUUUUUU", None),
+    "metrics": ("44444444", None),
 }
 
 
