@@ -18,11 +18,11 @@ SHELL = /bin/bash
 .SHELLFLAGS = -eu -o pipefail -c
 .DEFAULT_GOAL = help
 .DELETE_ON_ERROR:
-.PHONY: help venv run test bench lint clean messages
+.PHONY: help venv run test bench cluster-demo lint clean messages
 
 help: ## List the targets
 	@echo 'Targets (PYTHON=$(PYTHON), HOST=$(HOST), PORT=$(PORT)):'
-	@grep -E '^[a-z]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/^([a-z]+):.*## /  make \1\t/' | expand -t 16
+	@grep -E '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 20
 
 venv: $(STAMP) ## Create .venv and install requirements.lock (again when it changes)
 
@@ -47,6 +47,9 @@ test: $(STAMP) ## Run the whole test suite (SQLite, or PostgreSQL when DATABASE_
 
 bench: $(STAMP) ## Benchmarks on PostgreSQL (DATABASE_URL's server or a throwaway cluster); writes docs/performance.md
 	$(BIN)/python -m tests.perf --reminder-tasks $(BENCH_TASKS) $(BENCH_ARGS)
+
+cluster-demo: $(STAMP) ## Two web nodes, two workers, beat on DATABASE_URL's PostgreSQL and a private Redis, through faults
+	$(BIN)/python -m tests.cluster $(CLUSTER_ARGS)
 
 lint: $(STAMP) ## ruff, the import-linter contracts, and a check that no migration is missing
 	$(BIN)/ruff check .
