@@ -18,11 +18,11 @@ SHELL = /bin/bash
 .SHELLFLAGS = -eu -o pipefail -c
 .DEFAULT_GOAL = help
 .DELETE_ON_ERROR:
-.PHONY: help venv run test bench faults backup restore lint clean messages
+.PHONY: help venv run test bench faults backup restore cluster-demo lint clean messages
 
 help: ## List the targets
 	@echo 'Targets (PYTHON=$(PYTHON), HOST=$(HOST), PORT=$(PORT)):'
-	@grep -E '^[a-z]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/^([a-z]+):.*## /  make \1\t/' | expand -t 16
+	@grep -E '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 20
 
 venv: $(STAMP) ## Create .venv and install requirements.lock (again when it changes)
 
@@ -57,6 +57,9 @@ backup: $(STAMP) ## Archive the database (pg_dump), the dossier files and the au
 restore: $(STAMP) ## Restore ARCHIVE=var/backups/thidua-backup-….tar into the empty database, then verify_audit
 	@test -n "$(ARCHIVE)" || { echo "usage: make restore ARCHIVE=path/to/thidua-backup-….tar [RESTORE_ARGS=--force]" >&2; exit 1; }
 	$(BIN)/python manage.py restore "$(ARCHIVE)" $(RESTORE_ARGS)
+
+cluster-demo: $(STAMP) ## Two web nodes, two workers, beat on DATABASE_URL's PostgreSQL and a private Redis, through faults
+	$(BIN)/python -m tests.cluster $(CLUSTER_ARGS)
 
 lint: $(STAMP) ## ruff, the import-linter contracts, and a check that no migration is missing
 	$(BIN)/ruff check .

@@ -396,7 +396,7 @@ EMAIL_FILE_PATH = VAR_DIR / "mail"
 if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
     # The backend would make the folder readable by all; the messages hold password-reset links.
     _private_folder(_private_folder(VAR_DIR) / "mail")
-# A hung mail server must fail a send well within the outbox's 5-minute lease.
+# A hung mail server must fail a send well within the outbox's lease (NOTIFICATION_LEASE_SECONDS).
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
@@ -406,6 +406,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "thidua@localhost")
 # Outgoing notifications: the host part of each email's stable Message-ID <outbox-{id}@{host}>.
 NOTIFICATION_MESSAGE_ID_HOST = os.environ.get("NOTIFICATION_MESSAGE_ID_HOST", "thidua.localhost")
+# How long a worker holds a notification it claimed (and a published one may wait unclaimed) before the
+# sweeper hands it out again: the delay a worker killed mid-send costs its rows. Well above EMAIL_TIMEOUT.
+NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 300)
 # Links in emails start with this address.
 NOTIFICATION_SITE_URL = os.environ.get("NOTIFICATION_SITE_URL", "http://127.0.0.1:8000")
 # Reminders and escalations go out on working days from this local hour; digests at this one.

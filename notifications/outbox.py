@@ -28,8 +28,10 @@ from notifications.models import Channel, Event, InAppNotification, Outbox, Pref
 
 logger = logging.getLogger(__name__)
 
-#: How long a claimed row stays with its worker before the sweeper gives it to another.
-LEASE = timedelta(minutes=5)
+#: How long a claimed row stays with its worker before the sweeper gives it to another (and how long a
+#: published row may wait unclaimed before the sweeper publishes it again): what a worker killed mid-send
+#: delays its rows by. Longer than any send can take (EMAIL_TIMEOUT), or a slow send goes out twice.
+LEASE = timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
 #: Retries: 1, 2, 4, … minutes, capped at an hour; after this many attempts the row fails.
 MAX_ATTEMPTS = 8
 BACKOFF_CAP = timedelta(hours=1)

@@ -1,5 +1,8 @@
 """The outbox: written with its event, delivered once per row, retried from the row, swept back."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -283,3 +286,12 @@ def test_a_claim_is_not_skipped_while_the_recipient_row_is_key_locked_by_another
     finally:
         release.set()
         holder.join()
+
+
+def test_the_lease_comes_from_notification_lease_seconds():
+    """The cluster demo shortens it so that a killed worker's rows go out within its run."""
+    code = "import django; django.setup(); from notifications import outbox; print(outbox.LEASE.total_seconds())"
+    env = {**os.environ, "NOTIFICATION_LEASE_SECONDS": "20", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.split()[-1] == "20.0"
+    assert outbox.LEASE.total_seconds() == 300  # the default
