@@ -17,8 +17,10 @@ being sent again to the other node (a decision counts once, whichever attempt ma
 
 At the end the outbox is waited for, then printed: decisions made, notifications expected (outbox rows),
 delivered (an email row's Message-ID ``<outbox-{id}@host>`` in the sink, an in-app row's entry in the
-notification centre), lost and duplicated (the same Message-ID received twice, an outbox row with two
-entries), the duration and the restarts. Exit status 1 if a notification was lost or duplicated, or a
+notification centre), lost and duplicated (an email received more times than its row was attempted, an
+outbox row with two in-app entries), re-sent (an email whose send a kill cut off after the SMTP server took
+it, sent again by the next attempt with the same Message-ID: SMTP gives at-least-once, the Message-ID lets
+the receiver keep one), the duration and the restarts. Exit status 1 if a notification was lost or duplicated, or a
 decision failed (5xx, or refused); 2 if the run could not be made.
 
 For a run within minutes the outbox lease (``NOTIFICATION_LEASE_SECONDS``, 5 minutes by default) is 20 s
@@ -453,7 +455,20 @@ def count_notifications(sink) -> dict:
         else:
             delivered += in_app[pk] > 0
     expected_ids = {Outbox(pk=pk).message_id for pk, channel, _status in rows if channel == Channel.EMAIL}
-    duplicated = sum(n - 1 for n in received.values() if n > 1) + sum(n - 1 for n in in_app.values() if n > 1)
+    repeated = [
+        (message_id, n, attempts)
+        for message_id, n in sorted(received.items())
+        if n > 1
+        for attempts in Outbox.objects.filter(pk=_outbox_pk(message_id)).values_list("attempts", flat=True)
+    ]
+    # An email received once per attempt its row records was re-sent: the worker sending it was killed after
+    # the SMTP server took it and before the row was marked sent, so the next attempt sent it again, with
+    # the same Message-ID (a mail client shows it once). SMTP cannot do better; that is "resent". A receipt
+    # beyond the row's attempts, or an in-app entry twice, is a notification delivered twice: "duplicated".
+    resent = sum(min(n, attempts) - 1 for _message_id, n, attempts in repeated)
+    duplicated = sum(max(0, n - attempts) for _message_id, n, attempts in repeated) + sum(
+        n - 1 for n in in_app.values() if n > 1
+    )
     by_status = dict(Outbox.objects.values_list("status").annotate(n=Count("pk")).order_by())
     return {
         "expected": len(rows),
@@ -462,14 +477,10 @@ def count_notifications(sink) -> dict:
         "delivered": delivered,
         "lost": len(rows) - delivered,
         "duplicated": duplicated,
+        "resent": resent,
         "unexpected": sum(n for message_id, n in received.items() if message_id not in expected_ids),
         "by_status": by_status,
-        "repeated": [
-            (message_id, n, attempts)
-            for message_id, n in sorted(received.items())
-            if n > 1
-            for attempts in Outbox.objects.filter(pk=_outbox_pk(message_id)).values_list("attempts", flat=True)
-        ],
+        "repeated": repeated,
     }
 
 
@@ -642,7 +653,8 @@ def report(args, cluster: Cluster, tally: Tally, figures: dict, *, drained: bool
         say(f"  {failure}")
     say(
         f"notifications expected: {figures['expected']} ({figures['email']} email, {figures['in_app']} in-app); "
-        f"delivered: {figures['delivered']}; lost: {figures['lost']}; duplicated: {figures['duplicated']}"
+        f"delivered: {figures['delivered']}; lost: {figures['lost']}; duplicated: {figures['duplicated']}; "
+        f"re-sent after a send cut off by a kill: {figures['resent']} (same Message-ID)"
     )
     if not drained:
         say(f"  the outbox had not drained after {drain:.0f} s: rows by status {figures['by_status']}")
