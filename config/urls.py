@@ -57,10 +57,16 @@ urlpatterns = [
     # The REST API, its OpenAPI 3 schema and the schema's interactive page (assets from drf-spectacular-sidecar).
     path("api/v1/", include("processes.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Its page is drf-spectacular's with the inline style in a file (api/swagger_ui.html): no exception to the CSP.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/swagger_ui.html"),
+        name="api-docs",
+    ),
     path("notifications/", include("notifications.urls")),
     path("", include("processes.urls")),
 ]
 
 # The product's own words for a bad request (the cause, where it is the user's to fix).
 handler400 = "processes.error_views.bad_request"
+handler404 = "processes.error_views.not_found"
