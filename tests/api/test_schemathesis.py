@@ -68,7 +68,7 @@ def failures_of(operation, headers: dict) -> str | None:
 
     try:
         fuzz()
-    except Exception as failure:
+    except (Exception, BaseExceptionGroup) as failure:  # schemathesis's FailureGroup is a BaseExceptionGroup
         return f"{operation.label}:\n{failure}"
     return None
 
