@@ -7,13 +7,15 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from tests.api.conftest import token_client
-from tests.factories import build_org
+from tests.factories import AwardFormFactory, CampaignFactory, UnitFactory, build_org
 
 pytestmark = pytest.mark.django_db
 
@@ -258,3 +260,32 @@ def test_the_docs_page_and_its_script_load_nothing_from_another_site(client):
     assert "<script>" not in html
     for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
         assert asset.startswith("/static/"), asset
+
+
+# --- query counts --------------------------------------------------------------------------------------
+
+
+def _queries(client, path: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path, {"page_size": 200}).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(
+    ("path", "make"),
+    [
+        ("/api/v1/units/", lambda org, n: UnitFactory.create_batch(n)),
+        ("/api/v1/award-forms/", lambda org, n: AwardFormFactory.create_batch(n)),
+        ("/api/v1/campaigns/", lambda org, n: CampaignFactory.create_batch(n, launching_unit=org.city)),
+        (
+            "/api/v1/auth/tokens/",
+            lambda org, n: [AuthToken.objects.create(org.users["hospital_head"]) for _ in range(n)],
+        ),
+    ],
+)
+def test_a_core_list_reads_the_same_number_of_queries_for_10_and_200_rows(org, user, path, make):
+    client = token_client(user)
+    make(org, 10)
+    few = _queries(client, path)
+    make(org, 190)
+    assert _queries(client, path) == few
