@@ -528,7 +528,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "processes.api.pagination.CursorPage",
     "PAGE_SIZE": env_int("API_PAGE_SIZE", 50),
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "processes.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "processes.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "processes.api.throttles.UserRate",

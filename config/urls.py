@@ -63,10 +63,16 @@ urlpatterns = [
     path("api/v1/", include("processes.api.urls")),
     path("api/v1/", include("notifications.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Its page is drf-spectacular's with the inline style in a file (api/swagger_ui.html): no exception to the CSP.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/swagger_ui.html"),
+        name="api-docs",
+    ),
     path("notifications/", include("notifications.urls")),
     path("", include("processes.urls")),
 ]
 
 # The product's own words for a bad request (the cause, where it is the user's to fix).
 handler400 = "processes.error_views.bad_request"
+handler404 = "processes.error_views.not_found"

@@ -2,10 +2,11 @@
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.template import loader
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.views import defaults
 
 
 def bad_request(request, exception, template_name="400.html"):
@@ -27,3 +28,11 @@ def bad_request(request, exception, template_name="400.html"):
         reason = ""
     template = loader.get_template(template_name)
     return HttpResponseBadRequest(template.render({"reason": reason}, request))
+
+
+def not_found(request, exception, template_name="404.html"):
+    """A path under ``/api/`` that no route matches (``/api/v1/units/1.5/``) answers as the API's own 404s
+    do, in JSON: its clients read no HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found."), "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception, template_name)

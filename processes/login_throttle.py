@@ -11,6 +11,7 @@ locked account or address even with the right password.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +20,9 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_username, get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -105,6 +108,11 @@ def lockout_response(request, original_response=None, credentials: dict | None =
     if not locks:  # the lock lifted between the check and this answer
         locks = [Lock(by_account=True, until=timezone.now() + get_cool_off(request))]
     lock = max(locks, key=lambda item: item.until)
+    if request.path == reverse("api:token-create"):
+        # An API client reads JSON, as the API's own 429s: the reason and when to retry.
+        response = JsonResponse({"detail": lock.message(), "code": "throttled"}, status=429)
+        response["Retry-After"] = str(max(1, math.ceil((lock.until - timezone.now()).total_seconds())))
+        return response
     return render(
         request,
         "registration/login_locked.html",

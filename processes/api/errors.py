@@ -15,7 +15,9 @@ Every body is ``{"detail": "...", "code": "..."}`` plus ``"errors"`` (field → 
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition
 from rest_framework import exceptions, status
@@ -58,7 +60,12 @@ def domain_refusal(error: WorkflowError, *, current=None) -> exceptions.APIExcep
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, ConcurrentTransition):
+    # Django's own refusals become DRF's here (DRF converts them too, later), so their code is named.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, ConcurrentTransition):
         exc = Conflict(_("Someone else changed this nomination after you read it. Read it again and retry."))
     elif isinstance(exc, WorkflowError):
         exc = domain_refusal(exc)

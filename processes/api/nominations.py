@@ -94,7 +94,10 @@ class NomineeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Nominee
         fields = ["id", "unit", *NOMINEE_FIELDS]
-        read_only_fields = fields
+        # An answer, never read: its choice fields stay "writable" so that their blank value ("" for a
+        # collective's gender, an individual's collective type) is in the schema's enum (DRF drops
+        # ``allow_blank`` from read-only fields).
+        read_only_fields = ["id", "unit"]
 
     def get_id_number(self, nominee) -> str:
         return nominee.id_number if self.context.get("reveal_ids") else nominee.masked_id_number

@@ -56,7 +56,8 @@ def methods_of(pattern: URLPattern) -> set[str]:
     callback = pattern.callback
     actions = getattr(callback, "actions", None)
     if actions:
-        return set(actions)
+        # DRF adds "head" to a viewset's actions at its first GET (viewsets.py mutates the dict): HEAD is GET.
+        return set(actions) - {"head"}
     view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
     return {m for m in ("get", "post", "put", "patch", "delete") if hasattr(view_class, m)}
 
