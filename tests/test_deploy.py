@@ -112,7 +112,8 @@ def test_production_mode_serves_hashed_static_files_logs_json_and_keeps_database
     assert found["THIDUA_DEMO_DATA"] is False
     assert found["LOG_FORMAT"] == "json"
     assert found["CELERY_WORKER_HIJACK_ROOT_LOGGER"] is False
-    assert found["MIDDLEWARE"][:3] == [
+    assert found["MIDDLEWARE"][:4] == [
+        "notifications.metrics.RequestMetricsMiddleware",
         "config.request_id.RequestIdMiddleware",
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",
