@@ -451,6 +451,24 @@ class NominationViewSet(
             raise self._refused(error, nomination) from None
         return self._answer(updated)
 
+    def _move(self, request, service, serializer_class=None, **fields):
+        """A stage move through ``service`` (one of processes.services' nomination_* functions) with the
+        version the client read; ``fields``: the service's argument → the request's field."""
+        nomination = self.get_object()
+        incoming = (serializer_class or SubmitSerializer)(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        try:
+            updated = service(
+                nomination=nomination,
+                by=request.user,
+                expected_version=data["version"],
+                **{argument: data.get(field, "") for argument, field in fields.items()},
+            )
+        except WorkflowError as error:
+            raise self._refused(error, nomination) from None
+        return self._answer(updated)
+
     @extend_schema(
         summary="Start cultivation (discover → cultivate), as the case page's button does",
         request=SubmitSerializer,
@@ -458,16 +476,7 @@ class NominationViewSet(
     )
     @action(detail=True, methods=["post"], url_path="start-cultivation")
     def start_cultivation(self, request, pk=None):
-        nomination = self.get_object()
-        incoming = SubmitSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        try:
-            updated = nomination_start_cultivation(
-                nomination=nomination, by=request.user, expected_version=incoming.validated_data["version"]
-            )
-        except WorkflowError as error:
-            raise self._refused(error, nomination) from None
-        return self._answer(updated)
+        return self._move(request, nomination_start_cultivation)
 
     @extend_schema(
         summary="Send a returned case back up (the chain resumes at the step that returned it)",
@@ -476,19 +485,7 @@ class NominationViewSet(
     )
     @action(detail=True, methods=["post"])
     def resubmit(self, request, pk=None):
-        nomination = self.get_object()
-        incoming = SubmitSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        try:
-            updated = nomination_resubmit(
-                nomination=nomination,
-                by=request.user,
-                comment=incoming.validated_data.get("comment", ""),
-                expected_version=incoming.validated_data["version"],
-            )
-        except WorkflowError as error:
-            raise self._refused(error, nomination) from None
-        return self._answer(updated)
+        return self._move(request, nomination_resubmit, comment="comment")
 
     @extend_schema(
         summary="Submit the case for approval (its approval chain starts)",
@@ -497,19 +494,7 @@ class NominationViewSet(
     )
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        nomination = self.get_object()
-        incoming = SubmitSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        try:
-            updated = nomination_submit(
-                nomination=nomination,
-                by=request.user,
-                comment=incoming.validated_data.get("comment", ""),
-                expected_version=incoming.validated_data["version"],
-            )
-        except WorkflowError as error:
-            raise self._refused(error, nomination) from None
-        return self._answer(updated)
+        return self._move(request, nomination_submit, comment="comment")
 
     @extend_schema(
         summary="Withdraw the case (the proposing unit's head), with a reason",
@@ -518,19 +503,7 @@ class NominationViewSet(
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
-        nomination = self.get_object()
-        incoming = WithdrawSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        try:
-            updated = nomination_withdraw(
-                nomination=nomination,
-                by=request.user,
-                reason=incoming.validated_data["reason"],
-                expected_version=incoming.validated_data["version"],
-            )
-        except WorkflowError as error:
-            raise self._refused(error, nomination) from None
-        return self._answer(updated)
+        return self._move(request, nomination_withdraw, WithdrawSerializer, reason="reason")
 
     @extend_schema(
         summary="The case's history, as its page shows it",
