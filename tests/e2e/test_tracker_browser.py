@@ -25,6 +25,7 @@ def browser():
 
 def test_a_secretary_finds_a_decomposed_name_without_diacritics_filters_and_exports(browser, live_server, tmp_path):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select
 
     org = build_org()
@@ -50,9 +51,11 @@ def test_a_secretary_finds_a_decomposed_name_without_diacritics_filters_and_expo
     assert shown == [unicodedata.normalize("NFD", "Nguyễn Thị Hoa")]
 
     # A wider search, narrowed by a filter: "hoa" finds the three Hoa (not Khoa); the form keeps two.
+    wait_for(browser, lambda driver: driver.execute_script("return document.readyState") == "complete")
     search = browser.find_element(By.NAME, "q")
-    search.clear()
-    search.send_keys("hoa")
+    search.send_keys(Keys.CONTROL, "a")
+    search.send_keys("hoa")  # typed over the selected text
+    wait_for(browser, lambda driver: search.get_attribute("value") == "hoa")
     Select(browser.find_element(By.NAME, "award_form")).select_by_value(str(org.city_form.pk))
     browser.find_element(By.CSS_SELECTOR, "#tracker-filters button[type=submit]").click()
     wait_for(
@@ -62,7 +65,7 @@ def test_a_secretary_finds_a_decomposed_name_without_diacritics_filters_and_expo
         ),
     )
     rows = browser.find_elements(By.CSS_SELECTOR, "table.tracker tbody tr")
-    assert len(rows) == 2
+    assert len(rows) == 2, (browser.current_url, [row.text for row in rows])
     screenshots(browser, "tracker")
 
     browser.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
